@@ -1,0 +1,60 @@
+"""The one place that touches private Keras symbols.
+
+`keras.layers.RNN` pre-computes per-sequence dropout masks only for cells that
+inherit Keras' `DropoutRNNCell` mixin, which is not public API. Recurrent cells
+here inherit it when the installed Keras has it (checked at import), and a
+local class with the same method names otherwise. With the local class, the
+wrappers of this package still draw masks once per sequence themselves
+(`keras_memattn.layers.base_rnn`), but a plain `keras.layers.RNN` around one of
+our cells would draw them lazily inside its loop.
+"""
+
+import keras
+from keras import ops
+
+KERAS_VERSION = tuple(int(p) for p in keras.version().split(".")[:2])
+
+try:  # Keras >= 3.0 keeps the mixin here.
+    from keras.src.layers.rnn.dropout_rnn_cell import (
+        DropoutRNNCell as _KerasDropoutRNNCell,
+    )
+except ImportError:  # pragma: no cover - depends on the Keras release.
+    _KerasDropoutRNNCell = None
+
+
+class _LocalDropoutRNNCell:
+    """Per-sequence dropout masks, cached until reset.
+
+    The host class provides `dropout`, `recurrent_dropout` and
+    `seed_generator`.
+    """
+
+    def _draw_mask(self, like, dropout_rate):
+        ones = ops.ones_like(like)
+        return keras.random.dropout(
+            ones, rate=dropout_rate, seed=self.seed_generator
+        )
+
+    def get_dropout_mask(self, step_input):
+        if getattr(self, "_dropout_mask", None) is None and self.dropout > 0:
+            self._dropout_mask = self._draw_mask(step_input, self.dropout)
+        return getattr(self, "_dropout_mask", None)
+
+    def get_recurrent_dropout_mask(self, step_input):
+        if (
+            getattr(self, "_recurrent_dropout_mask", None) is None
+            and self.recurrent_dropout > 0
+        ):
+            self._recurrent_dropout_mask = self._draw_mask(
+                step_input, self.recurrent_dropout
+            )
+        return getattr(self, "_recurrent_dropout_mask", None)
+
+    def reset_dropout_mask(self):
+        self._dropout_mask = None
+
+    def reset_recurrent_dropout_mask(self):
+        self._recurrent_dropout_mask = None
+
+
+DropoutRNNCell = _KerasDropoutRNNCell or _LocalDropoutRNNCell

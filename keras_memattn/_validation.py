@@ -1,0 +1,94 @@
+"""Argument checks shared by the layers and ops.
+
+Every error names the argument and the value received, in the Keras style
+(`Received: units=0`).
+"""
+
+import numbers
+
+
+def positive_int(name, value, owner=None):
+    """Returns `value` as an int, or raises if it is not an integer >= 1."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < 1
+    ):
+        raise ValueError(
+            f"{_prefix(owner)}`{name}` must be a positive integer. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def optional_positive_int(name, value, owner=None):
+    """Like `positive_int`, but `None` passes through."""
+    if value is None:
+        return None
+    return positive_int(name, value, owner)
+
+
+def non_negative_int(name, value, owner=None):
+    """Returns `value` as an int, or raises if it is not an integer >= 0."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < 0
+    ):
+        raise ValueError(
+            f"{_prefix(owner)}`{name}` must be a non-negative integer. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def rate(name, value, owner=None):
+    """Returns `value` as a float in [0, 1), or raises."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0.0 <= float(value) < 1.0
+    ):
+        raise ValueError(
+            f"{_prefix(owner)}`{name}` must be a float in [0, 1). "
+            f"Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def positive_float(name, value, owner=None):
+    """Returns `value` as a float > 0, or raises."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not float(value) > 0.0
+    ):
+        raise ValueError(
+            f"{_prefix(owner)}`{name}` must be a positive number. "
+            f"Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def one_of(name, value, choices, owner=None):
+    """Returns `value` if it is one of `choices`, or raises."""
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(
+            f"{_prefix(owner)}`{name}` must be one of {allowed}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def input_rank(name, shape, expected_rank, owner=None):
+    """Raises if `shape` does not have `expected_rank` dimensions."""
+    if shape is None or len(shape) != expected_rank:
+        raise ValueError(
+            f"{_prefix(owner)}`{name}` must have rank {expected_rank}. "
+            f"Received: {name}.shape={None if shape is None else tuple(shape)}"
+        )
+
+
+def _prefix(owner):
+    return f"{owner}: " if owner else ""

@@ -1,0 +1,188 @@
+"""The recurrent wrapper every recurrent layer of the package inherits.
+
+`BaseRNN` is `keras.layers.RNN` with one change: the loop primitive is chosen
+per backend, by measurement (see the "Speed" section of the docs).
+
+* TensorFlow and JAX: Keras' own loop (`tf.while_loop` / `jax.lax.scan`),
+  which runs a `keras.ops` cell at the speed of the built-in LSTM.
+* PyTorch: a Python loop over `keras.ops.unstack` that calls the cell's
+  `call` directly. Keras' torch loop indexes `x[t]`, whose backward pass
+  writes a full-size zero tensor per step (training cost grows with the
+  square of the length), and it goes through `Layer.__call__` on every step
+  (about 0.3 ms each at batch 1). The unstack loop is linear in the length.
+
+Both paths compute the same function, including masking (a masked step keeps
+the previous output and states), `go_backwards`, `zero_output_for_mask` and
+`return_sequences`; `tests/layers/test_base_rnn.py` checks their parity on
+every backend.
+"""
+
+import keras
+from keras import ops
+from keras import tree
+
+from keras_memattn import _compat
+
+LOOP_IMPLEMENTATIONS = ("auto", "keras", "unstack")
+
+
+def rnn_loop(
+    step_function,
+    sequences,
+    initial_states,
+    mask=None,
+    go_backwards=False,
+    zero_output_for_mask=False,
+    return_all_outputs=True,
+):
+    """Runs `step_function` over the time axis with a Python loop.
+
+    Same contract as Keras' backend `rnn`: `step_function(x_t, states)`
+    returns `(output_t, new_states)`; a step whose mask is False keeps the
+    previous output (zeros before the first step) and the previous states.
+
+    Args:
+        step_function: callable `(inputs_t, states) -> (output_t, states)`.
+        sequences: tensor of shape `(batch, time, ...)`.
+        initial_states: list of state tensors, each `(batch, ...)`.
+        mask: optional boolean tensor `(batch, time)`.
+        go_backwards: process the sequence from the last step to the first.
+            Outputs are then in processing order, as in Keras.
+        zero_output_for_mask: write zeros instead of the carried output at
+            masked steps.
+        return_all_outputs: stack every step's output; otherwise `outputs`
+            holds only the last one, with a time axis of length 1.
+
+    Returns:
+        `(last_output, outputs, states)`, with `outputs` of shape
+        `(batch, time, ...)`.
+    """
+    inputs = ops.unstack(sequences, axis=1)
+    masks = (
+        None if mask is None else ops.unstack(ops.cast(mask, "bool"), axis=1)
+    )
+    if go_backwards:
+        inputs = inputs[::-1]
+        masks = None if masks is None else masks[::-1]
+
+    states = list(initial_states)
+    outputs = []
+    prev_output = None
+    for t, x_t in enumerate(inputs):
+        output, new_states = step_function(x_t, states)
+        new_states = list(tree.flatten(new_states))
+        if masks is not None:
+            m = masks[t]
+            if prev_output is None:
+                prev_output = ops.zeros_like(output)
+            output = ops.where(_expand(m, output), output, prev_output)
+            flat_old = tree.flatten(states)
+            new_states = [
+                ops.where(_expand(m, s), s, old)
+                for s, old in zip(new_states, flat_old)
+            ]
+        states = tree.pack_sequence_as(states, new_states)
+        prev_output = output
+        if return_all_outputs or t == len(inputs) - 1:
+            outputs.append(output)
+
+    stacked = ops.stack(outputs, axis=1)
+    last_output = prev_output
+    if masks is not None and zero_output_for_mask:
+        if return_all_outputs:
+            keep = ops.stack(masks, axis=1)
+        else:
+            keep = ops.expand_dims(masks[-1], 1)
+        stacked = ops.where(_expand(keep, stacked), stacked, 0)
+        last_output = ops.where(_expand(masks[-1], last_output), last_output, 0)
+    return last_output, stacked, states
+
+
+def _expand(mask, like):
+    while len(mask.shape) < len(like.shape):
+        mask = ops.expand_dims(mask, -1)
+    return mask
+
+
+class BaseRNN(keras.layers.RNN):
+    """`keras.layers.RNN` with the per-backend loop of this package.
+
+    Subclasses set up their cell and pass it to `super().__init__`; all the
+    `keras.layers.RNN` behaviour (masks, `return_state`, `stateful`,
+    `go_backwards`, `unroll`, `Bidirectional`) is inherited. `unroll=True`
+    always uses Keras' unrolled loop.
+    """
+
+    # Which loop runs: "auto" (the fastest per backend), "keras" or
+    # "unstack". An attribute, not an argument: it never changes results,
+    # and tests set it to check the two paths agree.
+    loop_implementation = "auto"
+
+    def _use_unstack_loop(self):
+        impl = self.loop_implementation
+        if impl not in LOOP_IMPLEMENTATIONS:
+            raise ValueError(
+                "`loop_implementation` must be one of "
+                f"{LOOP_IMPLEMENTATIONS}. "
+                f"Received: loop_implementation={impl!r}"
+            )
+        if self.unroll:
+            return False
+        if impl == "auto":
+            return keras.backend.backend() == "torch"
+        return impl == "unstack"
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        own_masks = not (
+            _compat._KerasDropoutRNNCell is not None
+            and isinstance(cell, _compat._KerasDropoutRNNCell)
+        )
+        if own_masks and hasattr(cell, "get_dropout_mask"):
+            # Draw the per-sequence dropout masks before the loop, so that
+            # every step (and every backend) uses the same masks.
+            cell.get_dropout_mask(sequences[:, 0])
+            cell.get_recurrent_dropout_mask(tree.flatten(initial_state)[0])
+        if not self._use_unstack_loop():
+            result = super().inner_loop(
+                sequences, initial_state, mask, training=training
+            )
+        else:
+            result = self._unstack_loop(
+                sequences, initial_state, mask, training
+            )
+        if own_masks and hasattr(cell, "reset_dropout_mask"):
+            cell.reset_dropout_mask()
+            cell.reset_recurrent_dropout_mask()
+        return result
+
+    def _unstack_loop(self, sequences, initial_state, mask, training):
+        cell = self.cell
+        kwargs = {}
+        if isinstance(cell, keras.layers.Layer):
+            call = cell.call if cell.built else cell
+            if cell._call_has_training_arg:
+                kwargs["training"] = training
+        else:  # pragma: no cover - any object with `call` and `state_size`.
+            call = cell.call
+        stateful_torch = self.stateful
+
+        def step(inputs, states):
+            if stateful_torch:
+                states = tree.map_structure(ops.copy, states)
+            output, new_states = call(inputs, states, **kwargs)
+            if not tree.is_nested(new_states):
+                new_states = [new_states]
+            return output, new_states
+
+        if not tree.is_nested(initial_state):
+            initial_state = [initial_state]
+        return rnn_loop(
+            step,
+            sequences,
+            initial_state,
+            mask=mask,
+            go_backwards=self.go_backwards,
+            zero_output_for_mask=self.zero_output_for_mask,
+            return_all_outputs=self.return_sequences,
+        )

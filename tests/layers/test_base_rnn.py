@@ -1,0 +1,89 @@
+"""Parity of the two loop implementations of `BaseRNN` on every backend."""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_memattn.layers.base_rnn import BaseRNN
+from keras_memattn.layers.base_rnn import rnn_loop
+from tests.toy_layers import ToyRNN
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((4, 6, 3)).astype("float32")
+MASK = np.ones((4, 6), bool)
+MASK[0, 4:] = False
+MASK[1, :] = False
+MASK[2, 1:3] = False  # A gap in the middle.
+
+
+def _run(loop, **kwargs):
+    keras.utils.set_random_seed(3)
+    layer = ToyRNN(5, **kwargs)
+    layer.loop_implementation = loop
+    mask = kwargs.pop("_mask", None)
+    return layer, layer(X, mask=mask)
+
+
+@pytest.mark.parametrize(
+    "return_sequences,go_backwards,zero_output_for_mask,use_mask",
+    list(itertools.product([True, False], repeat=4)),
+)
+def test_unstack_loop_matches_keras_loop(
+    return_sequences, go_backwards, zero_output_for_mask, use_mask
+):
+    outs = {}
+    for loop in ("keras", "unstack"):
+        keras.utils.set_random_seed(3)
+        layer = ToyRNN(
+            5,
+            return_sequences=return_sequences,
+            go_backwards=go_backwards,
+            zero_output_for_mask=zero_output_for_mask,
+            return_state=True,
+        )
+        layer.loop_implementation = loop
+        outs[loop] = layer(X, mask=MASK if use_mask else None)
+    for a, b in zip(outs["keras"], outs["unstack"]):
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(a), ops.convert_to_numpy(b), atol=1e-6
+        )
+
+
+def test_auto_loop_choice_per_backend():
+    layer = ToyRNN(2)
+    expected = keras.backend.backend() == "torch"
+    assert layer._use_unstack_loop() is expected
+    layer.unroll = True
+    assert layer._use_unstack_loop() is False
+
+
+def test_unknown_loop_implementation_is_rejected():
+    layer = ToyRNN(2)
+    layer.loop_implementation = "fast"
+    with pytest.raises(ValueError, match="loop_implementation='fast'"):
+        layer(X)
+
+
+def test_rnn_loop_masked_steps_keep_state():
+    def step(x, states):
+        new = states[0] + x
+        return new, [new]
+
+    seq = ops.ones((1, 4, 1))
+    mask = ops.convert_to_tensor(np.array([[True, False, True, False]]))
+    last, outs, states = rnn_loop(step, seq, [ops.zeros((1, 1))], mask=mask)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(outs)[0, :, 0], [1.0, 1.0, 2.0, 2.0]
+    )
+    np.testing.assert_allclose(ops.convert_to_numpy(states[0]), [[2.0]])
+    np.testing.assert_allclose(ops.convert_to_numpy(last), [[2.0]])
+
+
+def test_base_rnn_is_a_keras_rnn():
+    assert issubclass(BaseRNN, keras.layers.RNN)
+    bi = keras.layers.Bidirectional(ToyRNN(3, return_sequences=True))
+    out = bi(X)
+    assert tuple(out.shape) == (4, 6, 6)
