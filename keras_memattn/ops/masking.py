@@ -1,0 +1,68 @@
+"""Masked softmax with dtype-aware fill values.
+
+A masked position gets exactly zero weight, and a row whose positions are all
+masked gets all-zero weights instead of NaN. The softmax itself runs in
+float32 (or float64 for float64 inputs) whatever the compute dtype, and the
+result is cast back to the input dtype.
+"""
+
+import keras
+from keras import ops
+
+__all__ = ["large_negative", "masked_softmax"]
+
+
+def large_negative(dtype):
+    """A large negative number that is finite in `dtype`.
+
+    Args:
+        dtype: a float dtype name.
+
+    Returns:
+        -3e4 for float16 (its largest finite value is 65504), -1e9 otherwise.
+    """
+    if keras.backend.standardize_dtype(dtype) == "float16":
+        return -3.0e4
+    return -1.0e9
+
+
+def masked_softmax(logits, mask=None, axis=-1):
+    """Softmax over `axis` that ignores masked positions.
+
+        Args:
+            logits: float tensor.
+            mask: optional boolean tensor broadcastable to `logits`; True marks
+                positions that may receive weight.
+            axis: the axis to normalise over.
+
+        Returns:
+            A tensor of the shape and dtype of `logits`; weights are
+            non-negative, zero where `mask` is False, and sum to one over `axis`
+            in every row with at least one unmasked position (zero otherwise).
+
+        Example:
+
+        >>> import numpy as np
+        >>> import keras
+    from keras import ops
+        >>> w = masked_softmax(
+        ...     ops.convert_to_tensor([[1.0, 2.0, 3.0]]),
+        ...     ops.convert_to_tensor([[True, True, False]]),
+        ... )
+        >>> np.round(ops.convert_to_numpy(w), 3).tolist()
+        [[0.269, 0.731, 0.0]]
+    """
+    in_dtype = keras.backend.standardize_dtype(logits.dtype)
+    work_dtype = "float64" if in_dtype == "float64" else "float32"
+    x = ops.cast(logits, work_dtype)
+    if mask is None:
+        return ops.cast(ops.softmax(x, axis=axis), in_dtype)
+    mask = ops.cast(mask, "bool")
+    x = ops.where(mask, x, large_negative(work_dtype))
+    weights = ops.softmax(x, axis=axis)
+    weights = ops.where(mask, weights, 0.0)
+    # Rows with no unmasked position: all weights above are ~uniform noise
+    # set to zero by the `where`; renormalising keeps exact zeros there.
+    total = ops.sum(weights, axis=axis, keepdims=True)
+    weights = weights / ops.maximum(total, 1e-30)
+    return ops.cast(weights, in_dtype)

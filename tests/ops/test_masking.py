@@ -1,0 +1,44 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_memattn.ops import large_negative
+from keras_memattn.ops import masked_softmax
+
+
+def _np(x):
+    return ops.convert_to_numpy(ops.cast(x, "float32"))
+
+
+def test_matches_numpy_softmax_on_kept_positions(rng):
+    logits = rng.standard_normal((3, 5)).astype("float32")
+    mask = rng.random((3, 5)) > 0.3
+    mask[:, 0] = True
+    got = _np(masked_softmax(ops.convert_to_tensor(logits), mask))
+    e = np.exp(logits - logits.max(-1, keepdims=True)) * mask
+    np.testing.assert_allclose(got, e / e.sum(-1, keepdims=True), atol=1e-6)
+    assert np.all(got[~mask] == 0.0)
+
+
+def test_fully_masked_row_is_zero_not_nan():
+    logits = ops.convert_to_tensor([[1.0, 2.0], [3.0, 4.0]])
+    mask = ops.convert_to_tensor([[False, False], [True, False]])
+    got = _np(masked_softmax(logits, mask))
+    np.testing.assert_array_equal(got, [[0.0, 0.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32"])
+def test_low_precision_inputs_stay_finite(dtype):
+    logits = ops.cast(ops.convert_to_tensor([[60000.0, -60000.0, 0.0]]), dtype)
+    mask = ops.convert_to_tensor([[True, True, False]])
+    got = masked_softmax(logits, mask)
+    assert keras.backend.standardize_dtype(got.dtype) == dtype
+    assert np.all(np.isfinite(_np(got)))
+    np.testing.assert_allclose(_np(got).sum(), 1.0, atol=1e-2)
+
+
+def test_large_negative_is_finite_in_float16():
+    assert np.isfinite(np.float16(large_negative("float16")))
+    assert large_negative("float32") == -1e9
+    assert large_negative("bfloat16") == -1e9
