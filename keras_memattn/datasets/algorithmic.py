@@ -1,0 +1,1 @@
+"""Algorithmic tasks generated on the fly, seeded: no files involved."""
