@@ -1,0 +1,591 @@
+"""Multi-head self-attention with one fused query/key/value projection."""
+
+import math
+
+import keras
+from keras import ops
+
+from keras_memattn import _validation
+from keras_memattn.ops.masking import masked_softmax
+
+__all__ = ["MultiHeadSelfAttention"]
+
+ATTENTION_IMPLEMENTATIONS = ("auto", "fused", "explicit")
+
+# Backends on which `keras.ops.dot_product_attention` trains faster than the
+# explicit einsum + softmax on CPU (benchmarks/attention.py measures both).
+_FUSED_BACKENDS = ("jax", "torch")
+
+
+@keras.saving.register_keras_serializable(package="keras_memattn")
+class MultiHeadSelfAttention(keras.layers.Layer):
+    r"""Multi-head self-attention over a sequence (Vaswani et al., 2017).
+
+    Every position of the input `x` of shape `(batch, time, features)`
+    attends to the positions of the same sequence. One fused kernel projects
+    `x` to the queries, keys and values of all heads in a single matrix
+    product:
+
+    $$
+    [Q_j, K_j, V_j] = x\,W^{QKV}_j + b^{QKV}_j, \qquad
+    A_j = \operatorname{softmax}\!\Big(\frac{Q_j K_j^\top}{\sqrt{d_k}}
+        + M\Big), \qquad
+    y = \big[A_1 V_1, \dots, A_h V_h\big]\,W^O + b^O,
+    $$
+
+    where $h$ is `num_heads`, $d_k$ is `key_dim` and $M$ is $0$ where
+    attention is allowed and $-\infty$ elsewhere. The softmax (and the
+    query-key product under mixed precision) runs in float32; the output is
+    in the compute dtype.
+
+    When no attention weights are needed (no `return_attention_scores`, no
+    dropout in training) and `value_dim` equals `key_dim`, the attention
+    runs through
+    `keras.ops.dot_product_attention` on the backends where that is faster
+    (JAX and PyTorch); elsewhere through an explicit einsum and
+    `keras_memattn.ops.masked_softmax`. Both paths compute the same result.
+
+    Masking: the Keras mask of `x` (e.g. from
+    `keras.layers.Embedding(mask_zero=True)`) is the padding mask. As in
+    `keras.layers.MultiHeadAttention`, it masks both the keys (no position
+    attends to a padded step) and the queries, and it combines by logical
+    AND with `attention_mask`, the causal mask and the `window` band. The
+    output carries the same Keras mask. A query row with no position to
+    attend to (a padded step, or a row that `attention_mask` empties) gets
+    all-zero attention weights, so its output is the output bias
+    $b^O$ (zero without biases): finite on every path, never NaN.
+
+    Args:
+        num_heads: number of attention heads.
+        key_dim: size of each head's queries and keys.
+        value_dim: size of each head's values. Defaults to `key_dim`.
+        dropout: dropout rate on the attention weights, in `[0, 1)`.
+            Defaults to `0.0`.
+        use_bias: whether the projections have biases. Defaults to `True`.
+        output_dim: size of the output features. Defaults to the input
+            feature size.
+        window: if set, a positive integer `w`: each position attends only
+            to positions at most `w` steps away on either side (local
+            attention). Defaults to `None` (global attention).
+        kernel_initializer: initializer of the projection kernels; the
+            query, key and value parts of the fused kernel are drawn
+            separately, each with the shape of a separate projection.
+            Defaults to `"glorot_uniform"`.
+        bias_initializer: initializer of the biases. Defaults to `"zeros"`.
+        kernel_regularizer: regularizer of the kernels. Defaults to `None`.
+        bias_regularizer: regularizer of the biases. Defaults to `None`.
+        activity_regularizer: regularizer of the output. Defaults to `None`.
+        kernel_constraint: constraint on the kernels. Defaults to `None`.
+        bias_constraint: constraint on the biases. Defaults to `None`.
+        seed: integer seed of the attention dropout. Defaults to `None`.
+        **kwargs: base layer arguments such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: a float tensor of shape `(batch, time, features)`.
+        mask: a boolean tensor of shape `(batch, time)`, True at the steps
+            that are not padding; normally set by Keras from the input.
+        attention_mask: a boolean tensor of shape `(batch, time, time)`,
+            True where query position `i` may attend to key position `j`.
+        use_causal_mask: if True, position `i` attends only to positions
+            `j <= i`. Defaults to `False`.
+        return_attention_scores: if True, also return the attention
+            weights. Defaults to `False`.
+        training: whether dropout is active.
+
+    Returns:
+        The output, of shape `(batch, time, output_dim)`; with
+        `return_attention_scores=True`, the tuple `(output, scores)` where
+        `scores` has shape `(batch, num_heads, time, time)` and holds the
+        attention weights after masking (each row sums to one, or is all
+        zero when nothing may be attended to), before dropout.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_memattn
+    >>> layer = keras_memattn.layers.MultiHeadSelfAttention(
+    ...     num_heads=2, key_dim=4
+    ... )
+    >>> x = np.random.rand(3, 6, 8).astype("float32")
+    >>> y, scores = layer(x, use_causal_mask=True, return_attention_scores=True)
+    >>> tuple(y.shape), tuple(scores.shape)
+    ((3, 6, 8), (3, 2, 6, 6))
+
+    References:
+        - A. Vaswani et al., [Attention Is All You Need](
+          https://arxiv.org/abs/1706.03762), NeurIPS 2017.
+
+    Differences from other implementations:
+        - `keras.layers.MultiHeadAttention` keeps three separate query, key
+          and value projections; this layer fuses them into one kernel
+          `qkv_kernel` of shape `(features, num_heads * (2 * key_dim +
+          value_dim))` (query, key, value blocks in that order, heads
+          inside each block). `load_weights_from_keras` copies the weights
+          of a `keras.layers.MultiHeadAttention` into this layout, and then
+          both compute the same outputs and scores on unpadded rows.
+        - On a fully masked query row `keras.layers.MultiHeadAttention`
+          spreads the weights uniformly over all (padded) keys; this layer
+          gives all-zero weights.
+        - `window=w` allows `w` neighbours on each side, i.e. `|i - j| <= w`;
+          `keras.layers.MultiHeadAttention(sliding_window=s)` allows
+          `|i - j| < s`, so `window=w` equals `sliding_window=w + 1`.
+        - Only self-attention over the time axis; for cross-attention or
+          other `attention_axes` use `keras.layers.MultiHeadAttention`.
+    """
+
+    # Which attention path runs when no weights are returned and no dropout
+    # is active: "auto" (the faster per backend), "fused"
+    # (`ops.dot_product_attention`) or "explicit" (einsum + masked softmax).
+    # An attribute, not an argument: it never changes results, and tests set
+    # it to check that both paths agree.
+    attention_implementation = "auto"
+
+    def __init__(
+        self,
+        num_heads,
+        key_dim,
+        value_dim=None,
+        dropout=0.0,
+        use_bias=True,
+        output_dim=None,
+        window=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        seed=None,
+        **kwargs,
+    ):
+        owner = type(self).__name__
+        num_heads = _validation.positive_int("num_heads", num_heads, owner)
+        key_dim = _validation.positive_int("key_dim", key_dim, owner)
+        value_dim = _validation.optional_positive_int(
+            "value_dim", value_dim, owner
+        )
+        dropout = _validation.rate("dropout", dropout, owner)
+        output_dim = _validation.optional_positive_int(
+            "output_dim", output_dim, owner
+        )
+        window = _validation.optional_positive_int("window", window, owner)
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, int)
+        ):
+            raise ValueError(
+                f"{owner}: `seed` must be an integer or None. "
+                f"Received: seed={seed!r}"
+            )
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.num_heads = num_heads
+        self.key_dim = key_dim
+        self.value_dim = value_dim
+        self.dropout = dropout
+        self.output_dim = output_dim
+        self.window = window
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+
+    @property
+    def _value_dim(self):
+        return self.key_dim if self.value_dim is None else self.value_dim
+
+    def _block_sizes(self):
+        qk = self.num_heads * self.key_dim
+        return (qk, qk, self.num_heads * self._value_dim)
+
+    def build(self, input_shape):
+        _validation.input_rank(
+            "inputs", input_shape, 3, owner=type(self).__name__
+        )
+        features = input_shape[-1]
+        if features is None:
+            raise ValueError(
+                f"{type(self).__name__}: the last dimension of `inputs` must "
+                f"be known. Received: inputs.shape={tuple(input_shape)}"
+            )
+        out_dim = self.output_dim or features
+        blocks = self._block_sizes()
+
+        def fused_kernel_initializer(shape, dtype=None):
+            return ops.concatenate(
+                [self.kernel_initializer((features, n), dtype) for n in blocks],
+                axis=-1,
+            )
+
+        def fused_bias_initializer(shape, dtype=None):
+            return ops.concatenate(
+                [self.bias_initializer((n,), dtype) for n in blocks], axis=-1
+            )
+
+        self.qkv_kernel = self.add_weight(
+            name="qkv_kernel",
+            shape=(features, sum(blocks)),
+            initializer=fused_kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.qkv_bias = None
+        if self.use_bias:
+            self.qkv_bias = self.add_weight(
+                name="qkv_bias",
+                shape=(sum(blocks),),
+                initializer=fused_bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        self.output_kernel = self.add_weight(
+            name="output_kernel",
+            shape=(blocks[2], out_dim),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.output_bias = None
+        if self.use_bias:
+            self.output_bias = self.add_weight(
+                name="output_bias",
+                shape=(out_dim,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+
+    def call(
+        self,
+        inputs,
+        mask=None,
+        attention_mask=None,
+        use_causal_mask=False,
+        return_attention_scores=False,
+        training=None,
+    ):
+        x = inputs
+        heads, key_dim, value_dim = (
+            self.num_heads,
+            self.key_dim,
+            self._value_dim,
+        )
+        qkv = ops.matmul(x, self.qkv_kernel)
+        if self.use_bias:
+            qkv = ops.add(qkv, self.qkv_bias)
+        qk = heads * key_dim
+        query, key, value = ops.split(qkv, [qk, 2 * qk], axis=-1)
+        lead = ops.shape(x)[:-1]
+        # [B, T, N, H]
+        query = ops.reshape(query, (*lead, heads, key_dim))
+        key = ops.reshape(key, (*lead, heads, key_dim))
+        value = ops.reshape(value, (*lead, heads, value_dim))
+
+        allowed, causal_only = self._attention_mask(
+            x, mask, attention_mask, use_causal_mask
+        )
+        explicit = (
+            return_attention_scores
+            or (training and self.dropout > 0.0)
+            or not self._use_fused()
+            # JAX's kernel needs equal key and value head sizes.
+            or value_dim != key_dim
+        )
+        if explicit:
+            context, scores = self._explicit_attention(
+                query, key, value, allowed, training
+            )
+        else:
+            context = self._fused_attention(
+                query, key, value, allowed, causal_only
+            )
+            scores = None
+        # [B, T, N * V]
+        context = ops.reshape(context, (*lead, heads * value_dim))
+        output = ops.matmul(context, self.output_kernel)
+        if self.use_bias:
+            output = ops.add(output, self.output_bias)
+        if return_attention_scores:
+            return output, scores
+        return output
+
+    def _use_fused(self):
+        impl = self.attention_implementation
+        if impl not in ATTENTION_IMPLEMENTATIONS:
+            raise ValueError(
+                "`attention_implementation` must be one of "
+                f"{ATTENTION_IMPLEMENTATIONS}. "
+                f"Received: attention_implementation={impl!r}"
+            )
+        if impl == "auto":
+            return keras.backend.backend() in _FUSED_BACKENDS
+        return impl == "fused"
+
+    def _attention_mask(self, x, mask, attention_mask, use_causal_mask):
+        """Combines all masks into one boolean `[B or 1, 1, T, T]` tensor.
+
+        Returns `(allowed, causal_only)`: `allowed` is None when nothing is
+        masked; `causal_only` is True when the causal mask is the only one,
+        so the fused path can use the backend's causal kernel.
+        """
+        steps = ops.shape(x)[1]
+        allowed = None
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
+            # Queries [B, T, 1] and keys [B, 1, T].
+            allowed = ops.logical_and(
+                ops.expand_dims(mask, -1), ops.expand_dims(mask, -2)
+            )
+        if attention_mask is not None:
+            attention_mask = ops.cast(attention_mask, "bool")
+            allowed = (
+                attention_mask
+                if allowed is None
+                else ops.logical_and(allowed, attention_mask)
+            )
+        causal_only = bool(use_causal_mask) and allowed is None
+        if self.window is not None or use_causal_mask:
+            rows = ops.expand_dims(ops.arange(steps, dtype="int32"), 1)
+            cols = ops.expand_dims(ops.arange(steps, dtype="int32"), 0)
+            band = None
+            if self.window is not None:
+                causal_only = False
+                band = ops.less_equal(ops.abs(rows - cols), self.window)
+            if use_causal_mask:
+                causal = ops.greater_equal(rows, cols)
+                band = causal if band is None else ops.logical_and(band, causal)
+            # [1, T, T]
+            band = ops.expand_dims(band, 0)
+            allowed = (
+                band if allowed is None else ops.logical_and(allowed, band)
+            )
+        if allowed is not None:
+            # Broadcast over heads: [B or 1, 1, T, T].
+            allowed = ops.expand_dims(allowed, 1)
+        return allowed, causal_only
+
+    def _explicit_attention(self, query, key, value, allowed, training):
+        scale = 1.0 / math.sqrt(self.key_dim)
+        # Similarity and softmax in float32 whatever the compute dtype.
+        logits = ops.einsum(
+            "btnh,bsnh->bnts",
+            ops.cast(query, "float32"),
+            ops.cast(key, "float32"),
+        )
+        logits = ops.multiply(logits, scale)
+        weights = masked_softmax(logits, allowed, axis=-1)
+        scores = ops.cast(weights, self.compute_dtype)
+        dropped = scores
+        if training and self.dropout > 0.0:
+            dropped = keras.random.dropout(
+                scores, self.dropout, seed=self.seed_generator
+            )
+        context = ops.einsum("bnts,bsnh->btnh", dropped, value)
+        return context, scores
+
+    def _fused_attention(self, query, key, value, allowed, causal_only):
+        dtype = self.compute_dtype
+        if dtype not in ("float32", "float64"):
+            query = ops.cast(query, "float32")
+            key = ops.cast(key, "float32")
+            value = ops.cast(value, "float32")
+        scale = 1.0 / math.sqrt(self.key_dim)
+        if allowed is None or causal_only:
+            context = ops.dot_product_attention(
+                query,
+                key,
+                value,
+                scale=scale,
+                is_causal=causal_only,
+            )
+            return ops.cast(context, dtype)
+        # A query row with no allowed key would give NaN (or a uniform
+        # average) inside the kernel: open it up there, then zero its
+        # output, as the explicit path's all-zero weights do.
+        # [B or 1, 1, T, 1]
+        has_key = ops.any(allowed, axis=-1, keepdims=True)
+        safe = ops.logical_or(allowed, ops.logical_not(has_key))
+        context = ops.dot_product_attention(
+            query, key, value, mask=safe, scale=scale
+        )
+        # [B or 1, T, 1, 1]
+        keep = ops.transpose(has_key, (0, 2, 1, 3))
+        context = ops.where(keep, context, ops.zeros_like(context))
+        return ops.cast(context, dtype)
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def compute_output_shape(self, input_shape):
+        out_dim = self.output_dim or input_shape[-1]
+        return (*input_shape[:-1], out_dim)
+
+    def compute_output_spec(
+        self,
+        inputs,
+        mask=None,
+        attention_mask=None,
+        use_causal_mask=False,
+        return_attention_scores=False,
+        training=None,
+    ):
+        shape = self.compute_output_shape(inputs.shape)
+        output = keras.KerasTensor(shape, dtype=self.compute_dtype)
+        if not return_attention_scores:
+            return output
+        batch, steps = inputs.shape[0], inputs.shape[1]
+        scores = keras.KerasTensor(
+            (batch, self.num_heads, steps, steps), dtype=self.compute_dtype
+        )
+        return output, scores
+
+    def load_weights_from_keras(self, layer):
+        """Copies a `keras.layers.MultiHeadAttention`'s weights into this one.
+
+        The source must be built for self-attention on inputs of this
+        layer's feature size, with the same `num_heads`, `key_dim`,
+        `value_dim`, `use_bias` and output size, and the default
+        `attention_axes`. Its query, key and value kernels `(features,
+        num_heads, dim)` become the three blocks of `qkv_kernel`; its
+        output kernel `(num_heads, value_dim, output_dim)` is flattened
+        into `output_kernel`. Afterwards `self(x)` equals `layer(x, x)`
+        on every unpadded position.
+
+        Args:
+            layer: a built `keras.layers.MultiHeadAttention`.
+
+        Raises:
+            ValueError: if `layer` is not a built
+                `keras.layers.MultiHeadAttention` with a compatible
+                configuration, or if this layer is not built.
+
+        Example:
+
+        >>> import numpy as np
+        >>> import keras
+        >>> import keras_memattn
+        >>> x = np.random.rand(2, 5, 8).astype("float32")
+        >>> mha = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+        >>> _ = mha(x, x)
+        >>> layer = keras_memattn.layers.MultiHeadSelfAttention(2, 4)
+        >>> layer.build(x.shape)
+        >>> layer.load_weights_from_keras(mha)
+        >>> ours = keras.ops.convert_to_numpy(layer(x))
+        >>> theirs = keras.ops.convert_to_numpy(mha(x, x))
+        >>> bool(np.allclose(ours, theirs, atol=1e-5))
+        True
+        """
+        name = type(self).__name__
+        if not isinstance(layer, keras.layers.MultiHeadAttention):
+            raise ValueError(
+                f"{name}.load_weights_from_keras: `layer` must be a "
+                "keras.layers.MultiHeadAttention. "
+                f"Received: layer={type(layer).__name__}"
+            )
+        if not (self.built and layer.built):
+            raise ValueError(
+                f"{name}.load_weights_from_keras: both layers must be built "
+                "(call them once or call `build`). "
+                f"Received: self.built={self.built}, layer.built={layer.built}"
+            )
+        mine = {
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self._value_dim,
+            "use_bias": self.use_bias,
+        }
+        theirs = {
+            "num_heads": layer.num_heads,
+            "key_dim": layer.key_dim,
+            "value_dim": layer.value_dim or layer.key_dim,
+            "use_bias": layer.use_bias,
+        }
+        for key in mine:
+            if mine[key] != theirs[key]:
+                raise ValueError(
+                    f"{name}.load_weights_from_keras: `{key}` differs. "
+                    f"Received: {key}={theirs[key]!r}, expected "
+                    f"{key}={mine[key]!r}"
+                )
+        dense = (
+            layer.query_dense,
+            layer.key_dense,
+            layer.value_dense,
+        )
+        kernels = [ops.convert_to_numpy(d.kernel) for d in dense]
+        features = self.qkv_kernel.shape[0]
+        shapes = [k.shape for k in kernels]
+        expected = [
+            (features, self.num_heads, self.key_dim),
+            (features, self.num_heads, self.key_dim),
+            (features, self.num_heads, self._value_dim),
+        ]
+        out_kernel = ops.convert_to_numpy(layer.output_dense.kernel)
+        out_expected = (
+            self.num_heads,
+            self._value_dim,
+            self.output_kernel.shape[1],
+        )
+        if shapes != expected or out_kernel.shape != out_expected:
+            raise ValueError(
+                f"{name}.load_weights_from_keras: kernel shapes do not match "
+                "(is `layer` built for self-attention on inputs with "
+                f"{features} features, default `attention_axes` and the same "
+                "output size?). Received: kernel shapes="
+                f"{shapes + [out_kernel.shape]}, expected "
+                f"{expected + [out_expected]}"
+            )
+        flat = [k.reshape(features, -1) for k in kernels]
+        self.qkv_kernel.assign(
+            ops.concatenate([ops.convert_to_tensor(k) for k in flat], axis=-1)
+        )
+        self.output_kernel.assign(out_kernel.reshape(-1, out_expected[-1]))
+        if self.use_bias:
+            biases = [ops.convert_to_numpy(d.bias).reshape(-1) for d in dense]
+            self.qkv_bias.assign(
+                ops.concatenate(
+                    [ops.convert_to_tensor(b) for b in biases], axis=-1
+                )
+            )
+            self.output_bias.assign(
+                ops.convert_to_numpy(layer.output_dense.bias)
+            )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "key_dim": self.key_dim,
+                "value_dim": self.value_dim,
+                "dropout": self.dropout,
+                "use_bias": self.use_bias,
+                "output_dim": self.output_dim,
+                "window": self.window,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "bias_initializer": keras.initializers.serialize(
+                    self.bias_initializer
+                ),
+                "kernel_regularizer": keras.regularizers.serialize(
+                    self.kernel_regularizer
+                ),
+                "bias_regularizer": keras.regularizers.serialize(
+                    self.bias_regularizer
+                ),
+                "kernel_constraint": keras.constraints.serialize(
+                    self.kernel_constraint
+                ),
+                "bias_constraint": keras.constraints.serialize(
+                    self.bias_constraint
+                ),
+                "seed": self.seed,
+            }
+        )
+        return config
