@@ -1,1 +1,9 @@
-"""keras_memattn.export."""
+"""TF-Lite export with builtin ops only, verified in the LiteRT interpreter."""
+
+from keras_memattn.export.tflite import QUANTIZE_MODES as QUANTIZE_MODES
+from keras_memattn.export.tflite import TFLiteExportError as TFLiteExportError
+from keras_memattn.export.tflite import TFLiteReport as TFLiteReport
+from keras_memattn.export.tflite import check_builtin_ops as check_builtin_ops
+from keras_memattn.export.tflite import list_ops as list_ops
+from keras_memattn.export.tflite import to_tflite as to_tflite
+from keras_memattn.export.tflite import verify_tflite as verify_tflite

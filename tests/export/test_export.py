@@ -1,0 +1,348 @@
+"""TF-Lite export: builtin ops only, LiteRT output equal to Keras.
+
+Conversion needs the TensorFlow backend. On TensorFlow the tests convert in
+this process; on JAX and PyTorch `test_export_from_active_backend` (and,
+marked slow there, `test_cli_export_and_verify`) exercise the documented
+route: a `.keras` file converted in a TensorFlow child process.
+"""
+
+import inspect
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import keras_memattn
+from keras_memattn import export
+from keras_memattn.export import cli
+from tests.export import export_cases
+
+pytestmark = pytest.mark.export
+
+ON_TF = keras.backend.backend() == "tensorflow"
+tf_only = pytest.mark.skipif(
+    not ON_TF,
+    reason="in-process conversion needs the TensorFlow backend; this "
+    "backend's route is covered by test_export_from_active_backend",
+)
+FLOAT_ATOL = 1e-5
+# On JAX and torch each conversion runs in a TensorFlow child process (5-20 s);
+# test_export_from_active_backend covers that route in the default run.
+slow_unless_tf = pytest.mark.export if ON_TF else pytest.mark.slow
+
+
+def _params(cases):
+    return [
+        pytest.param(
+            name,
+            id=name,
+            marks=()
+            if name in export_cases.DEFAULT_CASES
+            else pytest.mark.slow,
+        )
+        for name in export_cases.available(cases)
+    ]
+
+
+def _has_variable_time(model):
+    return any(
+        len(t.shape) > 1 and t.shape[1] is None
+        for t in keras.tree.flatten(model.input)
+    )
+
+
+def _longer(inputs, extra=2):
+    """Same samples with `extra` padding steps appended on axis 1."""
+    return keras.tree.map_structure(
+        lambda x: np.concatenate(
+            [x, np.zeros(x.shape[:1] + (extra,) + x.shape[2:], x.dtype)], 1
+        ),
+        inputs,
+    )
+
+
+def test_every_public_layer_has_an_export_case():
+    public = [
+        name
+        for name, value in vars(keras_memattn.layers).items()
+        if inspect.isclass(value)
+        and issubclass(value, keras.layers.Layer)
+        and not name.startswith("_")
+    ]
+    covered = {name.split("(")[0] for name in export_cases.LAYER_CASES}
+    missing = sorted(set(public) - covered)
+    assert not missing, f"no export case in export_cases.py for {missing}"
+
+
+def test_every_example_model_has_an_export_case():
+    # Model builders are the public functions documented as "Builds ...".
+    builders = [
+        name
+        for name, value in vars(keras_memattn.models).items()
+        if inspect.isfunction(value)
+        and not name.startswith("_")
+        and (value.__doc__ or "").lstrip().startswith("Builds")
+    ]
+    assert "text_classifier" in builders
+    covered = {name.split("/")[0] for name in export_cases.MODEL_CASES}
+    assert set(builders) <= covered, sorted(set(builders) - covered)
+    for encoder in keras_memattn.models.ENCODERS:
+        assert f"text_classifier/{encoder}" in export_cases.MODEL_CASES
+
+
+@tf_only
+@pytest.mark.parametrize(
+    "name",
+    _params(export_cases.LAYER_CASES) + _params(export_cases.MODEL_CASES),
+)
+def test_float_export_matches_keras(name, tmp_path):
+    cases = {**export_cases.LAYER_CASES, **export_cases.MODEL_CASES}
+    case = cases[name]()
+    path = export.to_tflite(case.model, tmp_path / "model.tflite")
+
+    ops = export.check_builtin_ops(path)
+    report = export.verify_tflite(path, case.model, case.inputs)
+    assert report.max_abs_diff < FLOAT_ATOL, report.summary()
+    assert report.ops == dict(ops)
+    assert report.size_bytes == os.path.getsize(path)
+    assert report.max_abs_output > 0
+    recurrent = any(
+        isinstance(layer, keras.layers.RNN) and not layer.unroll
+        for layer in case.model._flatten_layers()
+    )
+    assert ("WHILE" in ops) == recurrent, sorted(ops)
+    if _has_variable_time(case.model):
+        # The time axis stays variable: a longer input is resized in.
+        longer = export.verify_tflite(path, case.model, _longer(case.inputs))
+        assert longer.max_abs_diff < FLOAT_ATOL, longer.summary()
+
+
+def _wide_lstm_model(units=32):
+    inputs = keras.Input((None,), dtype="int32")
+    x = keras.layers.Embedding(200, 32, mask_zero=True)(inputs)
+    x = keras.layers.LSTM(units)(x)
+    return keras.Model(inputs, keras.layers.Dense(4)(x))
+
+
+def _ids(batch=4, steps=8, high=200, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(1, high, size=(batch, steps)).astype("int32")
+
+
+def _quantized_sizes(tmp_path, modes):
+    model = _wide_lstm_model()
+    x = _ids()
+    sizes = {}
+    for mode in modes:
+        path = export.to_tflite(
+            model, tmp_path / f"{mode}.tflite", quantize=mode
+        )
+        report = export.verify_tflite(path, model, x)
+        sizes[mode] = report.size_bytes
+        limit = {None: 1e-6, "dynamic": 0.05, "float16": 1e-2}[mode]
+        assert report.relative_diff < limit, (mode, report.summary())
+        assert "WHILE" in report.ops
+    return sizes
+
+
+@tf_only
+def test_dynamic_range_is_smaller_and_close(tmp_path):
+    sizes = _quantized_sizes(tmp_path, (None, "dynamic"))
+    assert sizes["dynamic"] < 0.5 * sizes[None], sizes
+
+
+@tf_only
+@pytest.mark.slow
+def test_float16_is_smaller_and_close(tmp_path):
+    sizes = _quantized_sizes(tmp_path, (None, "float16"))
+    assert sizes["float16"] < 0.7 * sizes[None], sizes
+
+
+@tf_only
+def test_fixed_batch_and_sequence_length(tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    model = _wide_lstm_model(units=8)
+    path = export.to_tflite(
+        model, tmp_path / "b2.tflite", batch_size=2, sequence_length=8
+    )
+    detail = Interpreter(model_path=path).get_input_details()[0]
+    assert list(detail["shape_signature"]) == [2, 8]
+    # Three samples: the second batch is padded and trimmed again.
+    report = export.verify_tflite(path, model, _ids(batch=3))
+    assert report.outputs[0].shape == (3, 4)
+    assert report.max_abs_diff < FLOAT_ATOL, report.summary()
+
+
+@tf_only
+def test_full_integer_attention_model(tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    inputs = keras.Input((None,), dtype="int32")
+    x = keras.layers.Embedding(200, 16)(inputs)
+    x = keras_memattn.layers.MultiHeadSelfAttention(2, 8)(x)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(4)(x))
+    path = export.to_tflite(
+        model,
+        tmp_path / "int8.tflite",
+        sequence_length=8,
+        quantize="int8",
+        representative_data=_ids(batch=64, seed=1),
+    )
+    interpreter = Interpreter(model_path=path)
+    dtypes = {d["dtype"] for d in interpreter.get_tensor_details()}
+    assert np.int8 in dtypes
+    assert interpreter.get_input_details()[0]["dtype"] == np.int32
+    assert interpreter.get_output_details()[0]["dtype"] == np.float32
+    report = export.verify_tflite(path, model, _ids(batch=16, seed=2))
+    assert report.relative_diff < 0.1, report.summary()
+
+
+@tf_only
+@pytest.mark.slow
+def test_full_integer_recurrent_model_works_or_says_why(tmp_path):
+    model = _wide_lstm_model(units=8)
+    try:
+        path = export.to_tflite(
+            model,
+            tmp_path / "int8.tflite",
+            quantize="int8",
+            representative_data=_ids(batch=32),
+        )
+    except export.TFLiteExportError as e:
+        assert "unroll=True" in str(e)
+        assert "dynamic" in str(e)
+    else:
+        report = export.verify_tflite(path, model, _ids(batch=8))
+        assert report.relative_diff < 0.5, report.summary()
+
+
+@tf_only
+@pytest.mark.slow
+def test_full_integer_unrolled_lstm(tmp_path):
+    inputs = keras.Input((8,), dtype="int32")
+    x = keras.layers.Embedding(200, 16)(inputs)
+    x = keras.layers.LSTM(16, unroll=True)(x)
+    model = keras.Model(inputs, keras.layers.Dense(4)(x))
+    path = export.to_tflite(
+        model,
+        tmp_path / "int8.tflite",
+        quantize="int8",
+        representative_data=_ids(batch=64),
+    )
+    report = export.verify_tflite(path, model, _ids(batch=8, seed=3))
+    assert "WHILE" not in report.ops
+    assert report.relative_diff < 0.5, report.summary()
+
+
+@keras.saving.register_keras_serializable(package="keras_memattn_tests")
+class _Cumprod(keras.layers.Layer):
+    """`cumprod` has no TF-Lite builtin kernel."""
+
+    def call(self, x):
+        return keras.ops.cumprod(x, axis=1)
+
+
+def _cumprod_model():
+    inputs = keras.Input((4, 3))
+    return keras.Model(inputs, _Cumprod()(inputs))
+
+
+@tf_only
+def test_op_without_builtin_is_named(tmp_path):
+    path = tmp_path / "cumprod.tflite"
+    with pytest.raises(export.TFLiteExportError, match="tf.Cumprod"):
+        export.to_tflite(_cumprod_model(), path)
+    assert not path.exists()
+
+
+@tf_only
+def test_flex_op_in_a_file_is_named(tmp_path):
+    import tensorflow as tf
+
+    model = _cumprod_model()
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.TFLITE_BUILTINS,
+        tf.lite.OpsSet.SELECT_TF_OPS,
+    ]
+    content = converter.convert()
+    assert export.list_ops(content)["FlexCumprod"] == 1
+    with pytest.raises(export.TFLiteExportError, match="FlexCumprod"):
+        export.check_builtin_ops(content)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"quantize": "int4"}, "quantize"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"sequence_length": -3}, "sequence_length"),
+        ({"quantize": "int8"}, "representative_data"),
+    ],
+)
+def test_invalid_arguments(kwargs, match, tmp_path):
+    with pytest.raises(ValueError, match=match):
+        export.to_tflite(_wide_lstm_model(4), tmp_path / "m.tflite", **kwargs)
+
+
+def test_keras_quantized_model_is_rejected(tmp_path):
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(3)(inputs))
+    model.quantize("int8")
+    with pytest.raises(export.TFLiteExportError, match="quantization_mode"):
+        export.to_tflite(model, tmp_path / "m.tflite")
+
+
+def _small_package_model():
+    inputs = keras.Input((None,), dtype="int32")
+    x = keras.layers.Embedding(50, 8, mask_zero=True)(inputs)
+    x = keras_memattn.layers.WorkingMemoryLSTM(8, return_sequences=True)(x)
+    x = keras_memattn.layers.AttentionPooling()(x)
+    return keras.Model(inputs, keras.layers.Dense(3)(x))
+
+
+def test_export_from_active_backend(tmp_path):
+    # On JAX and torch this saves `.keras` and converts in a TensorFlow
+    # child process; the weights must arrive unchanged.
+    model = _small_package_model()
+    x = _ids(batch=3, steps=6, high=50)
+    x[0, 4:] = 0
+    path = export.to_tflite(model, tmp_path / "model.tflite")
+    report = export.verify_tflite(path, model, x)
+    assert report.max_abs_diff < FLOAT_ATOL, report.summary()
+    assert "WHILE" in report.ops
+
+
+@slow_unless_tf
+def test_cli_export_and_verify(tmp_path, capsys):
+    import argparse
+
+    model = _small_package_model()
+    model_path = str(tmp_path / "model.keras")
+    model.save(model_path)
+    out = str(tmp_path / "model.tflite")
+    parser = argparse.ArgumentParser(prog="memattn")
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["export", model_path, out, "--quantize", "dynamic", "--verify"]
+    )
+    assert args.run(args) == 0
+    printed = capsys.readouterr().out
+    assert os.path.exists(out)
+    assert "max abs diff vs Keras" in printed
+    assert "WHILE" in printed
+
+
+def test_cli_int8_needs_data(tmp_path, capsys):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="memattn")
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["export", "m.keras", str(tmp_path / "m.tflite"), "--quantize", "int8"]
+    )
+    assert cli.run(args) == 2
+    assert "--representative-data" in capsys.readouterr().out
