@@ -1,0 +1,455 @@
+"""Test accuracy of the text classifiers against Kim (2014) and TF-IDF.
+
+For each encoder of `keras_memattn.models.text_classifier` and each dataset,
+trains from random embeddings (no pre-trained vectors) and reports the test
+accuracy as mean +- std over seeds, next to:
+
+* Kim (2014) CNN-rand and CNN-static, the numbers of the paper;
+* a scikit-learn TF-IDF (word 1-2 grams) + logistic regression baseline,
+  fitted in the same run on the same splits.
+
+Protocols follow the literature: SST-2 trains on the 67,349 training phrases,
+stops early on the dev sentences and is tested on the 1,821 test sentences;
+TREC trains on its 5,452 questions (10 % held out for early stopping) and is
+tested on the 500 TREC-10 questions; MR and SUBJ use stratified 10-fold
+cross-validation (10 % of each training part held out for early stopping).
+For MR and SUBJ one run is the mean over the folds that ran.
+
+Besides the mean over seeds, the "ensemble" column averages the predicted
+probabilities of all seeds of an encoder (one model per seed) and scores that.
+
+The full grid (every encoder, four datasets, three seeds, ten folds) takes
+many CPU hours; the options cut it down:
+
+    # full grid (a large machine)
+    KERAS_BACKEND=jax python benchmarks/accuracy.py
+
+    # the reduced run in the docs: 23 minutes on a shared 2-core CPU
+    KERAS_BACKEND=jax python benchmarks/accuracy.py \\
+        --encoders self_attention wm_lstm --seeds 1 --folds 1 --epochs 3 \\
+        --max-train 10000
+
+Writes `benchmarks/results/accuracy-<backend>.json` and
+`docs/benchmarks/accuracy-<backend>.md` (see `benchmarks/common.py`).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import keras
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras_memattn  # noqa: E402
+from benchmarks import common  # noqa: E402
+
+DATASETS = ("sst2", "trec", "mr", "subj")
+NAMES = {"sst2": "SST-2", "trec": "TREC", "mr": "MR", "subj": "SUBJ"}
+# Kim (2014), Table 2 (see the Kim 2014 paper notes).
+CNN_RAND = {"mr": 76.1, "sst2": 82.7, "subj": 89.6, "trec": 91.2}
+CNN_STATIC = {"mr": 81.0, "sst2": 86.8, "subj": 93.0, "trec": 92.8}
+TFIDF = "tfidf_logreg"
+# Keras' own layers, trained as baselines; the targets concern the others.
+KERAS_BASELINES = ("lstm", "gru")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--datasets", nargs="+", default=list(DATASETS), choices=DATASETS
+    )
+    parser.add_argument(
+        "--encoders",
+        nargs="+",
+        default=list(keras_memattn.models.ENCODERS),
+        choices=list(keras_memattn.models.ENCODERS),
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=3,
+        help="number of seeds (0, 1, ...). Default 3.",
+    )
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=10,
+        help="how many of the 10 CV folds of MR and SUBJ to run. Default 10.",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=10,
+        help="maximum epochs (early stopping on the "
+        "validation accuracy). Default 10.",
+    )
+    parser.add_argument("--patience", type=int, default=2)
+    parser.add_argument(
+        "--max-train",
+        type=int,
+        default=None,
+        help="use at most this many training examples "
+        "(a seeded random subset). Default: all.",
+    )
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--units", type=int, default=128)
+    parser.add_argument("--embedding-dim", type=int, default=128)
+    parser.add_argument("--dropout", type=float, default=0.5)
+    parser.add_argument(
+        "--pooling", default="attention", choices=["attention", "last", "mean"]
+    )
+    parser.add_argument("--bidirectional", action="store_true")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--max-tokens", type=int, default=20000)
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip the TF-IDF + logistic regression baseline",
+    )
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument(
+        "--name",
+        default="accuracy",
+        help="report name (files accuracy-<backend>.*)",
+    )
+    args = parser.parse_args(argv)
+    for name in (
+        "seeds",
+        "folds",
+        "epochs",
+        "batch_size",
+        "units",
+        "embedding_dim",
+    ):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.folds > 10:
+        parser.error("--folds must be at most 10")
+    return args
+
+
+def tasks(dataset, data_dir, folds):
+    """Yields `(split_name, train, validation_or_None, test)` text splits."""
+    datasets = keras_memattn.datasets
+    if dataset == "sst2":
+        data = datasets.load_sst2(data_dir)
+        yield "test", data["train"], data["dev"], data["test"]
+    elif dataset == "trec":
+        data = datasets.load_trec(data_dir)
+        yield "test", data["train"], None, data["test"]
+    else:
+        load = datasets.load_mr if dataset == "mr" else datasets.load_subj
+        texts, labels = load(data_dir)
+        splits = datasets.cross_validation_splits(labels, n_splits=10, seed=0)
+        for k, (train_idx, test_idx) in enumerate(splits[:folds]):
+            yield (
+                f"fold{k}",
+                ([texts[i] for i in train_idx], labels[train_idx]),
+                None,
+                ([texts[i] for i in test_idx], labels[test_idx]),
+            )
+
+
+def subsample(split, max_train, seed):
+    texts, labels = split
+    if max_train is None or len(texts) <= max_train:
+        return list(texts), np.asarray(labels)
+    idx = np.random.default_rng(seed).permutation(len(texts))[:max_train]
+    return [texts[i] for i in idx], np.asarray(labels)[idx]
+
+
+def hold_out(split, seed, fraction=0.1):
+    """Stratified random hold-out for early stopping (Kim 2014: 10 %)."""
+    from sklearn.model_selection import train_test_split
+
+    texts, labels = split
+    idx = np.arange(len(texts))
+    train_idx, val_idx = train_test_split(
+        idx, test_size=fraction, stratify=labels, random_state=seed
+    )
+    pick = lambda ids: ([texts[i] for i in ids], labels[ids])  # noqa: E731
+    return pick(train_idx), pick(val_idx)
+
+
+def tfidf_baseline(train, test):
+    """Test probabilities of TF-IDF (word 1-2 grams) + logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+        LogisticRegression(C=10.0, max_iter=2000),
+    )
+    model.fit(train[0], train[1])
+    return model.predict_proba(test[0])
+
+
+def train_encoder(encoder, train, val, test, num_classes, seed, args):
+    """Trains one model; returns test probabilities and the epochs run."""
+    keras.utils.set_random_seed(seed)
+    vectorizer = keras_memattn.datasets.TextVectorizer(
+        max_tokens=args.max_tokens
+    ).fit(train[0])
+    x_train = vectorizer.encode(train[0])
+    x_val = vectorizer.encode(val[0])
+    x_test = vectorizer.encode(test[0])
+    model = keras_memattn.models.text_classifier(
+        encoder=encoder,
+        vocab_size=vectorizer.vocabulary_size,
+        num_classes=num_classes,
+        embedding_dim=args.embedding_dim,
+        units=args.units,
+        bidirectional=args.bidirectional and encoder != "self_attention",
+        pooling=args.pooling,
+        dropout=args.dropout,
+        sequence_length=vectorizer.sequence_length,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(args.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy",
+        patience=args.patience,
+        restore_best_weights=True,
+    )
+    history = model.fit(
+        x_train,
+        np.asarray(train[1]),
+        validation_data=(x_val, np.asarray(val[1])),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        callbacks=[stop],
+        verbose=0,
+    )
+    probs = model.predict(x_test, batch_size=256, verbose=0)
+    return np.asarray(probs), len(history.history["loss"])
+
+
+def run(args):
+    results = {}  # (dataset, model) -> {"seed_acc": [...], "ensemble": x}
+    for dataset in args.datasets:
+        per_model = {}
+        for split_name, train, val, test in tasks(
+            dataset, args.data_dir, args.folds
+        ):
+            labels_test = np.asarray(test[1])
+            num_classes = int(max(np.max(train[1]), np.max(labels_test))) + 1
+            if not args.no_baseline:
+                start = time.perf_counter()
+                probs = tfidf_baseline(train, test)
+                acc = float(np.mean(probs.argmax(-1) == labels_test))
+                entry = per_model.setdefault(TFIDF, _new_entry())
+                entry["splits"].append(
+                    {"split": split_name, "seed_acc": [acc], "ensemble": acc}
+                )
+                entry["seconds"] += time.perf_counter() - start
+                print(f"{dataset} {split_name} {TFIDF}: {acc:.4f}", flush=True)
+            for encoder in args.encoders:
+                entry = per_model.setdefault(encoder, _new_entry())
+                seed_acc, seed_probs, epochs = [], [], []
+                start = time.perf_counter()
+                for seed in range(args.seeds):
+                    part = subsample(train, args.max_train, seed)
+                    if val is None:
+                        part, val_part = hold_out(part, seed)
+                    else:
+                        val_part = val
+                    probs, ran = train_encoder(
+                        encoder,
+                        part,
+                        val_part,
+                        test,
+                        num_classes,
+                        seed,
+                        args,
+                    )
+                    acc = float(np.mean(probs.argmax(-1) == labels_test))
+                    seed_acc.append(acc)
+                    seed_probs.append(probs)
+                    epochs.append(ran)
+                    print(
+                        f"{dataset} {split_name} {encoder} seed {seed}: "
+                        f"{acc:.4f} ({ran} epochs)",
+                        flush=True,
+                    )
+                ensemble = float(
+                    np.mean(np.mean(seed_probs, 0).argmax(-1) == labels_test)
+                )
+                entry["splits"].append(
+                    {
+                        "split": split_name,
+                        "seed_acc": seed_acc,
+                        "ensemble": ensemble,
+                        "epochs": epochs,
+                    }
+                )
+                entry["seconds"] += time.perf_counter() - start
+        results[dataset] = per_model
+    return results
+
+
+def _new_entry():
+    return {"splits": [], "seconds": 0.0}
+
+
+def summarize(entry):
+    """Mean and std over seeds of the (fold-averaged) accuracy, in %."""
+    per_seed = np.mean([s["seed_acc"] for s in entry["splits"]], axis=0)
+    ensemble = np.mean([s["ensemble"] for s in entry["splits"]])
+    return (
+        100 * float(np.mean(per_seed)),
+        100 * float(np.std(per_seed)),
+        100 * float(ensemble),
+    )
+
+
+def _cell(mean, std, runs):
+    return f"{mean:.1f} ± {std:.1f}" if runs > 1 else f"{mean:.1f}"
+
+
+def report(results, args, command):
+    datasets = [d for d in DATASETS if d in results]
+    models = []
+    for per_model in results.values():
+        models += [m for m in per_model if m not in models]
+    rows, raw = [], []
+    best = {}
+    for model in models:
+        label = model
+        if model == TFIDF:
+            label = "TF-IDF + LogReg"
+        elif model in KERAS_BASELINES:
+            label = f"{model} (Keras baseline)"
+        row = {"model": label}
+        ens = {"model": f"{model} (ensemble of {args.seeds} seeds)"}
+        for d in datasets:
+            entry = results[d].get(model)
+            if entry is None:
+                continue
+            mean, std, ensemble = summarize(entry)
+            runs = len(entry["splits"][0]["seed_acc"])
+            row[d] = _cell(mean, std, runs)
+            ens[d] = f"{ensemble:.1f}"
+            raw.append(
+                {
+                    "dataset": d,
+                    "model": model,
+                    "mean": mean,
+                    "std": std,
+                    "ensemble": ensemble,
+                    "seconds": entry["seconds"],
+                    "splits": entry["splits"],
+                }
+            )
+            if model != TFIDF and model not in KERAS_BASELINES:
+                top = max(mean, ensemble)
+                if top > best.get(d, (-1, None))[0]:
+                    best[d] = (top, model)
+        rows.append(row)
+        if model != TFIDF and args.seeds > 1:
+            rows.append(ens)
+    rows.append(
+        {
+            "model": "Kim (2014) CNN-rand",
+            **{d: f"{CNN_RAND[d]:.1f}" for d in datasets},
+        }
+    )
+    rows.append(
+        {
+            "model": "Kim (2014) CNN-static (word2vec)",
+            **{d: f"{CNN_STATIC[d]:.1f}" for d in datasets},
+        }
+    )
+    columns = [("model", "model", None)] + [
+        (
+            d,
+            NAMES[d]
+            + (
+                " (test)"
+                if d in ("sst2", "trec")
+                else f" ({args.folds}-fold CV)"
+                if args.folds > 1
+                else " (CV fold 1 of 10)"
+            ),
+            None,
+        )
+        for d in datasets
+    ]
+    notes = [_targets(results, best, datasets)]
+    notes.append(
+        f"Settings: {args.epochs} epochs at most (early stopping on "
+        f"validation accuracy, patience {args.patience}), "
+        f"{args.seeds} seed(s), "
+        f"max {args.max_train or 'all'} training examples, "
+        f"units {args.units}, embedding {args.embedding_dim}, "
+        f"dropout {args.dropout}, pooling {args.pooling}"
+        f"{', bidirectional' if args.bidirectional else ''}, batch "
+        f"{args.batch_size}, Adam {args.learning_rate}; random embeddings."
+    )
+    return common.write_report(
+        args.name,
+        rows,
+        columns,
+        title="Test accuracy (%)",
+        notes=notes,
+        command=command,
+    ), raw
+
+
+def _targets(results, best, datasets):
+    lines = ["Targets (best package encoder, mean or ensemble):", ""]
+    static_met = 0
+    for d in datasets:
+        if d not in best:
+            continue
+        top, model = best[d]
+        tfidf = results[d].get(TFIDF)
+        tfidf_acc = summarize(tfidf)[0] if tfidf else None
+        beats_rand = top > CNN_RAND[d]
+        beats_tfidf = tfidf_acc is None or top > tfidf_acc
+        reaches_static = top >= CNN_STATIC[d]
+        static_met += reaches_static
+        lines.append(
+            f"- {NAMES[d]}: best {top:.1f} ({model}); "
+            f"beats CNN-rand {CNN_RAND[d]:.1f}: "
+            f"{'yes' if beats_rand else 'no'}; beats TF-IDF "
+            f"{'–' if tfidf_acc is None else f'{tfidf_acc:.1f}'}: "
+            f"{'yes' if beats_tfidf else 'no'}; reaches CNN-static "
+            f"{CNN_STATIC[d]:.1f}: {'yes' if reaches_static else 'no'}"
+        )
+    lines += [
+        "",
+        f"CNN-static reached on {static_met} of {len(best)} "
+        "datasets (target: at least 2 of 4).",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    command = "KERAS_BACKEND={} python benchmarks/accuracy.py {}".format(
+        keras.backend.backend(),
+        " ".join(sys.argv[1:] if argv is None else argv),
+    ).strip()
+    start = time.perf_counter()
+    results = run(args)
+    (json_path, md_path), raw = report(results, args, command)
+    with open(json_path) as f:
+        stored = json.load(f)
+    stored["runs"] = raw
+    with open(json_path, "w") as f:
+        json.dump(stored, f, indent=2)
+    print(f"Done in {time.perf_counter() - start:.0f} s; wrote {md_path}")
+    with open(md_path) as f:
+        print(f.read())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+import keras
+import numpy as np
+import pytest
+
+import keras_memattn
+from tests.callbacks.events import read_images
+
+IDS = np.array([[3, 7, 2, 9, 0, 0], [5, 1, 8, 4, 6, 2]], dtype="int32")
+
+
+def _model(addressing="ntm", return_state=False):
+    inputs = keras.Input((None,), dtype="int32")
+    h = keras.layers.Embedding(12, 4, mask_zero=True, name="embedding")(inputs)
+    outputs = keras_memattn.layers.MANNLayer(
+        6,
+        memory_size=5,
+        memory_width=3,
+        addressing=addressing,
+        return_state=return_state,
+        name="memory",
+    )(h)
+    if return_state:
+        return keras.Model(inputs, outputs)
+    model = keras.Model(inputs, keras.layers.Dense(1)(outputs))
+    model.compile("adam", "mse")
+    return model
+
+
+@pytest.mark.parametrize("addressing", ["ntm", "content"])
+def test_last_weights_match_the_layer_state(addressing):
+    model = _model(addressing, return_state=True)
+    weights = keras_memattn.callbacks.get_memory_addressing(
+        model, IDS, "memory"
+    )
+    expected = ["read_weights"]
+    if addressing == "ntm":
+        expected.append("write_weights")
+    assert sorted(weights) == sorted(expected)
+    read = weights["read_weights"]
+    assert read.shape == (2, 6, 1, 5)
+    np.testing.assert_allclose(read.sum(-1), 1.0, atol=1e-5)
+
+    # The layer's own final states, in the order documented by MANNCell:
+    # ..., read weights[, write weights].
+    states = [keras.ops.convert_to_numpy(s) for s in model(IDS)[1:]]
+    if addressing == "ntm":
+        np.testing.assert_allclose(
+            weights["write_weights"][:, -1, 0], states[-1], atol=1e-5
+        )
+        states = states[:-1]
+    np.testing.assert_allclose(read[:, -1, 0], states[-1], atol=1e-5)
+
+
+def test_masked_steps_repeat_the_weights():
+    model = _model()
+    weights = keras_memattn.callbacks.get_memory_addressing(
+        model, IDS, "memory"
+    )
+    read = weights["read_weights"]
+    # Example 0 has 4 tokens: steps 4 and 5 keep the weights of step 3.
+    np.testing.assert_array_equal(read[0, 4], read[0, 3])
+    np.testing.assert_array_equal(read[0, 5], read[0, 3])
+    assert not np.allclose(read[1, 5], read[1, 3])
+
+
+def test_logger_writes_memory_images(tmp_path):
+    model = _model()
+    logger = keras_memattn.callbacks.MemoryAddressingLogger(
+        str(tmp_path), inputs=IDS, tokens=[list("abcd"), list("abcdef")]
+    )
+    # Driven by hand: training a MANNLayer would only add compile time.
+    logger.set_model(model)
+    for epoch in range(2):
+        logger.on_epoch_end(epoch)
+    logger.on_train_end()
+    images = read_images(str(tmp_path))
+    assert list(images) == ["memory/memory"]
+    assert sorted(images["memory/memory"]) == [0, 1]
+    step_images = images["memory/memory"][1]
+    assert len(step_images) == 2
+    assert step_images[0].shape == (384, 512, 3)
+
+
+def test_errors(tmp_path):
+    model = _model()
+    with pytest.raises(ValueError, match="is not a `keras_memattn.layers"):
+        keras_memattn.callbacks.get_memory_addressing(model, IDS, "embedding")
+    with pytest.raises(ValueError, match="Received: freq=0"):
+        keras_memattn.callbacks.MemoryAddressingLogger(
+            str(tmp_path), IDS, freq=0
+        )

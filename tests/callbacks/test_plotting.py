@@ -1,0 +1,69 @@
+import matplotlib.image
+import numpy as np
+import pytest
+
+from keras_memattn.callbacks import plot_attention
+from keras_memattn.callbacks import plotting
+
+
+def _heat_axes(fig):
+    # Colour bars are axes too; the heat maps are the ones with images.
+    return [
+        ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"
+    ]
+
+
+def test_writes_png_of_requested_size(tmp_path, rng):
+    weights = rng.dirichlet(np.ones(5))
+    path = tmp_path / "weights.png"
+    plot_attention(weights, path=str(path), figsize=(4, 2), dpi=50)
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    image = matplotlib.image.imread(str(path))
+    assert image.shape[:2] == (100, 200)
+
+
+def test_tokens_cut_padding_and_label_axes(rng):
+    # Self-attention scores of 6 steps, of which the last 2 are padding.
+    scores = rng.dirichlet(np.ones(6), size=(2, 6))
+    fig = plot_attention(scores, tokens=["a", "good", "film", "!"])
+    axes = _heat_axes(fig)
+    assert len(axes) == 2
+    for ax in axes:
+        assert ax.images[0].get_array().shape == (4, 4)
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels == ["a", "good", "film", "!"]
+        assert [t.get_text() for t in ax.get_yticklabels()] == labels
+    np.testing.assert_allclose(
+        axes[1].images[0].get_array(), scores[1, :4, :4], rtol=1e-6
+    )
+
+
+def test_pooling_heads_as_rows(rng):
+    weights = rng.dirichlet(np.ones(7), size=3)
+    fig = plot_attention(
+        weights, tokens=list("abcde"), row_labels=["h0", "h1", "h2"]
+    )
+    (ax,) = _heat_axes(fig)
+    assert ax.images[0].get_array().shape == (3, 5)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["h0", "h1", "h2"]
+
+
+def test_figure_to_array_matches_figure_size(rng):
+    fig = plotting.attention_figure(
+        rng.random((2, 3, 3)), figsize=(3, 2), dpi=40
+    )
+    array = plotting.figure_to_array(fig)
+    assert array.shape == (80, 120, 3)
+    assert array.dtype == np.uint8
+    assert array.min() < array.max()
+
+
+def test_rejects_bad_rank():
+    with pytest.raises(ValueError, match=r"scores.shape=\(1, 2, 3, 4\)"):
+        plot_attention(np.zeros((1, 2, 3, 4)))
+
+
+def test_rejects_too_many_tokens():
+    with pytest.raises(ValueError, match=r"len\(tokens\)=4"):
+        plot_attention(np.ones(3) / 3, tokens=list("abcd"))
