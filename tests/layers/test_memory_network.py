@@ -1,0 +1,301 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_memattn.layers import MemoryNetwork
+from keras_memattn.layers.memory_network import position_encoding
+from keras_memattn.ops import QuantizationConfig
+from tests.harness import run_layer_test
+
+VOCAB = 9
+FIXED8 = QuantizationConfig("fixed_point", word_length=8, integer_bits=3)
+BINARY = QuantizationConfig("binary")
+
+
+def _data(batch=3, facts=4, words=3, query_words=2, seed=0):
+    rng = np.random.default_rng(seed)
+    story = rng.integers(1, VOCAB, (batch, facts, words)).astype("int32")
+    story[:, :, -1] = 0  # Padded words.
+    story[0, 2:] = 0  # Empty facts after the story.
+    story[1, :1] = 0  # An empty fact before the story.
+    query = rng.integers(1, VOCAB, (batch, query_words)).astype("int32")
+    return [story, query]
+
+
+def _np(x):
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
+
+
+# --------------------------------------------------------------------------
+# NumPy reference of the forward pass.
+
+
+def _np_fixed(x, n=8, i=3):
+    f = n - 1 - i
+    code = np.minimum(np.round(np.abs(x) * 2.0**f), 2.0 ** (n - 1) - 1)
+    return np.where(x >= 0, 1.0, -1.0) * code / 2.0**f
+
+
+def _np_quantize(x, config):
+    if config is None:
+        return x
+    if config.mode == "binary":
+        return np.where(x >= 0, 1.0, -1.0)
+    return _np_fixed(x, config.word_length, config.integer_bits)
+
+
+def _np_hamming(u, m, n, i, scale):
+    # u (b, d), m (b, f, d): bits of the quantized magnitudes, MSB first.
+    su, sm = np.where(u >= 0, 1, -1), np.where(m >= 0, 1, -1)
+    sign = su[:, None, :] * sm
+    if n == 1:
+        return scale * sign.sum(-1)
+    f = n - 1 - i
+    cu = np.round(np.abs(_np_fixed(u, n, i)) * 2**f).astype(int)
+    cm = np.round(np.abs(_np_fixed(m, n, i)) * 2**f).astype(int)
+    agree = np.zeros(sign.shape)
+    for k in range(n - 1):  # Bit k has weight 2^-(n-1-k).
+        bu = (cu[:, None, :] >> k) & 1
+        bm = (cm >> k) & 1
+        agree += 2.0 ** -(n - 1 - k) * (bu == bm)
+    return scale * (sign * agree).sum(-1)
+
+
+def _np_softmax(z, mask):
+    z = np.where(mask, z, -np.inf)
+    z = z - z.max(-1, keepdims=True)
+    e = np.where(mask, np.exp(z), 0.0)
+    return e / e.sum(-1, keepdims=True)
+
+
+def _np_forward(layer, story, query):
+    q = layer.quantization
+    d = layer.embedding_dim
+
+    def w(v):
+        return _np_quantize(_np(v), q)
+
+    def bag(table, ids):
+        e = table[ids] * (ids != 0)[..., None]
+        if layer.position_encoding:
+            e = e * position_encoding(ids.shape[-1], d)
+        return e.sum(-2)
+
+    mask = (story != 0).any(-1)
+    later = np.cumsum(mask[:, ::-1], -1)[:, ::-1] - mask
+    age = np.minimum(later, layer._memory_rows - 1)
+
+    def memory(table, temporal):
+        m = bag(w(table), story)
+        if layer.temporal_encoding:
+            m = m + w(temporal)[age]
+        return _np_quantize(m, q)
+
+    if layer.weight_tying == "layerwise":
+        keys = memory(layer.key_embeddings, getattr(layer, "key_temporal", 0))
+        values = memory(
+            layer.value_embeddings, getattr(layer, "value_temporal", 0)
+        )
+        hops = [(keys, values)] * layer.num_hops
+        u = _np_quantize(bag(w(layer.query_embeddings), query), q)
+        h = w(layer.hop_kernel)
+    else:
+        temporal = getattr(layer, "hop_temporal", [0] * (layer.num_hops + 1))
+        emb = [memory(t, tt) for t, tt in zip(layer.hop_embeddings, temporal)]
+        hops = list(zip(emb[:-1], emb[1:]))
+        u = _np_quantize(bag(w(layer.hop_embeddings[0]), query), q)
+        h = np.eye(d)
+    scores = []
+    for keys, values in hops:
+        if layer.similarity == "dot":
+            z = np.einsum("bd,bfd->bf", u, keys)
+        else:
+            n = q.bits if q is not None else 8
+            i = q.integer_bits if q is not None else 3
+            z = _np_hamming(u, keys, n, i, layer.hamming_scale)
+        if q is not None and q.mode == "fixed_point":
+            z = _np_quantize(z, q)
+        p = _np_softmax(z, mask)
+        scores.append(p)
+        o = _np_quantize(np.einsum("bf,bfd->bd", p, values), q)
+        u = _np_quantize(u @ h + o, q)
+    return u @ _np(layer.answer_kernel), np.stack(scores, 1)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"weight_tying": "adjacent"},
+        {"position_encoding": False, "temporal_encoding": False},
+        {"quantization": FIXED8},
+        {"quantization": FIXED8, "similarity": "hamming"},
+        {"similarity": "hamming", "weight_tying": "adjacent"},
+        {"quantization": BINARY, "similarity": "hamming"},
+        {"quantization": BINARY, "weight_tying": "adjacent"},
+    ],
+    ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()) or "float",
+)
+def test_matches_numpy_reference(kwargs):
+    if "quantization" in kwargs:
+        # Grid values times position weights land exactly on rounding ties,
+        # which float32 and float64 break differently; without position
+        # encoding every quantized sum and product is exact.
+        kwargs = dict(kwargs, position_encoding=False)
+    story, query = _data()
+    layer = MemoryNetwork(
+        VOCAB,
+        6,
+        num_hops=2,
+        embeddings_initializer=keras.initializers.RandomNormal(stddev=0.5),
+        **kwargs,
+    )
+    out, scores = layer([story, query], return_attention_scores=True)
+    want_out, want_scores = _np_forward(layer, story, query)
+    np.testing.assert_allclose(_np(scores), want_scores, atol=1e-5)
+    np.testing.assert_allclose(_np(out), want_out, atol=1e-4)
+
+
+# --------------------------------------------------------------------------
+# Shared harness.
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {
+            "weight_tying": "adjacent",
+            "similarity": "hamming",
+            "quantization": FIXED8,
+            "output_dim": 3,
+        },
+    ],
+    ids=["float", "qmann-fixed8"],
+)
+def test_layer_harness(kwargs):
+    init = {"vocabulary_size": VOCAB, "embedding_dim": 4, "num_hops": 2}
+    init.update(kwargs)
+    story, query = _data()
+    hops = init["num_hops"]
+    if init.get("weight_tying") == "adjacent":
+        expected_weights = 2 * (hops + 1) + 1
+    else:
+        expected_weights = 7
+    run_layer_test(
+        MemoryNetwork,
+        init,
+        input_data=[story, query],
+        expected_output_shape=(3, init.get("output_dim", VOCAB)),
+        expected_num_trainable_weights=expected_weights,
+        expected_num_non_trainable_weights=0,
+    )
+
+
+# --------------------------------------------------------------------------
+# Behaviour.
+
+
+def test_empty_facts_get_no_attention_and_padding_side_does_not_matter():
+    story, query = _data()
+    layer = MemoryNetwork(VOCAB, 5, num_hops=3)
+    out, scores = layer([story, query], return_attention_scores=True)
+    scores = _np(scores)
+    empty = ~(story != 0).any(-1)
+    assert np.all(scores[np.broadcast_to(empty[:, None], scores.shape)] == 0)
+    np.testing.assert_allclose(scores.sum(-1), 1.0, atol=1e-6)
+    # Moving the empty facts behind the real ones (same order of real facts)
+    # changes neither the answer nor the temporal encoding.
+    moved = np.stack(
+        [np.concatenate([s[~e], s[e]]) for s, e in zip(story, empty)]
+    )
+    out2 = layer([moved, query])
+    np.testing.assert_allclose(_np(out2), _np(out), atol=1e-5)
+
+
+def test_story_without_facts_is_finite():
+    story, query = _data()
+    story[2] = 0
+    for kwargs in ({}, {"quantization": FIXED8, "similarity": "hamming"}):
+        out = MemoryNetwork(VOCAB, 4, **kwargs)([story, query])
+        assert np.all(np.isfinite(_np(out)))
+
+
+def test_temporal_encoding_changes_with_fact_order():
+    story, query = _data()
+    layer = MemoryNetwork(VOCAB, 4, position_encoding=False)
+    out = _np(layer([story, query]))
+    swapped = story[:, [1, 0, 2, 3]]
+    # Row 2 has four real facts; swapping two of them changes their ages.
+    assert not np.allclose(_np(layer([swapped, query]))[2], out[2])
+    plain = MemoryNetwork(
+        VOCAB, 4, position_encoding=False, temporal_encoding=False
+    )
+    np.testing.assert_allclose(
+        _np(plain([swapped, query]))[2],
+        _np(plain([story, query]))[2],
+        atol=1e-5,
+    )
+
+
+def test_memory_size_limits_temporal_table():
+    story, query = _data(facts=6)
+    layer = MemoryNetwork(VOCAB, 4, memory_size=3)
+    layer([story, query])
+    assert tuple(layer.key_temporal.shape) == (3, 4)
+
+
+def test_hamming_logits_are_bounded():
+    story, query = _data()
+    layer = MemoryNetwork(
+        VOCAB,
+        8,
+        similarity="hamming",
+        hamming_scale=0.25,
+        embeddings_initializer=keras.initializers.RandomNormal(stddev=100.0),
+    )
+    # With a huge embedding the attention is still a softmax of logits in
+    # (-kappa D, kappa D): no weight can exceed e^(2 kappa D) times another.
+    _, scores = layer([story, query], return_attention_scores=True)
+    scores = _np(scores)[2]
+    ratio = scores.max(-1) / scores.min(-1)
+    assert np.all(ratio <= np.exp(2 * 0.25 * 8) * (1 + 1e-4))
+
+
+def test_sequential_functional_use_and_compute_output_spec():
+    story = keras.Input((5, 4), dtype="int32")
+    query = keras.Input((3,), dtype="int32")
+    out, scores = MemoryNetwork(VOCAB, 4, num_hops=2)(
+        [story, query], return_attention_scores=True
+    )
+    assert tuple(out.shape) == (None, VOCAB)
+    assert tuple(scores.shape) == (None, 2, 5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"vocabulary_size": 0}, "vocabulary_size"),
+        ({"embedding_dim": -1}, "embedding_dim"),
+        ({"num_hops": 0}, "num_hops"),
+        ({"output_dim": 0}, "output_dim"),
+        ({"memory_size": 0}, "memory_size"),
+        ({"similarity": "euclidean"}, "similarity"),
+        ({"quantization": "int4"}, "quantization"),
+        ({"weight_tying": "none"}, "weight_tying"),
+        ({"hamming_scale": 0.0}, "hamming_scale"),
+    ],
+)
+def test_bad_arguments(kwargs, name):
+    init = {"vocabulary_size": VOCAB, "embedding_dim": 4}
+    init.update(kwargs)
+    with pytest.raises(ValueError, match=f"Received: {name}="):
+        MemoryNetwork(**init)
+
+
+def test_bad_input_ranks():
+    layer = MemoryNetwork(VOCAB, 4)
+    with pytest.raises(ValueError, match="story"):
+        layer([np.ones((2, 3), "int32"), np.ones((2, 3), "int32")])
+    with pytest.raises(ValueError, match=r"\[story, query\]"):
+        MemoryNetwork(VOCAB, 4)(np.ones((2, 3, 4), "int32"))

@@ -1,0 +1,344 @@
+import keras
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from keras_memattn.ops import quantization
+from keras_memattn.ops.quantization import QuantizationConfig
+
+FAST = settings(max_examples=20, deadline=None)
+# Subnormals are excluded: TensorFlow on CPU flushes them to zero, losing
+# their sign, which is a property of the backend, not of these functions.
+FLOAT32 = {"width": 32, "allow_subnormal": False}
+# Fixed shapes: a new shape would recompile every op on JAX.
+FLOATS = hnp.arrays(
+    "float32",
+    (8,),
+    elements=st.floats(-40.0, 40.0, **FLOAT32),
+)
+FORMATS = st.sampled_from([(2, 0), (4, 1), (8, 3), (8, 0), (8, 7), (6, 2)])
+
+
+def _np(x):
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
+
+
+def _grad(fn, x):
+    """Gradient of `sum(fn(x))` with respect to `x`, on the active backend."""
+    backend = keras.backend.backend()
+    x = np.asarray(x, "float32")
+    if backend == "jax":
+        import jax
+
+        return np.asarray(jax.grad(lambda v: fn(v).sum())(x))
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        v = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            y = tf.reduce_sum(fn(v))
+        g = tape.gradient(y, v)
+        # None: every path was cut by stop_gradient.
+        return np.zeros_like(x) if g is None else g.numpy()
+    import torch
+
+    v = torch.tensor(x, requires_grad=True)
+    y = fn(v).sum()
+    if not y.requires_grad:  # Every path was cut by stop_gradient.
+        return np.zeros_like(x)
+    y.backward()
+    return v.grad.numpy()
+
+
+# --------------------------------------------------------------------------
+# NumPy references.
+
+
+def _np_fixed(x, n, i, rounding="nearest"):
+    f = n - 1 - i
+    mag = np.abs(x) * 2.0**f
+    code = np.round(mag) if rounding == "nearest" else np.floor(mag)
+    code = np.minimum(code, 2.0 ** (n - 1) - 1)
+    return np.where(x >= 0, 1.0, -1.0) * code / 2.0**f
+
+
+def _np_hamming(keys, memory, n, i, scale):
+    """Bit by bit, with Python integers and string bits."""
+    f = n - 1 - i
+    out = np.zeros(memory.shape[:-1])
+    for idx in np.ndindex(*memory.shape[:-1]):
+        total = 0.0
+        for d in range(memory.shape[-1]):
+            a, b = keys[idx[:-1] + (d,)], memory[idx + (d,)]
+            sa, sb = (1 if a >= 0 else -1), (1 if b >= 0 else -1)
+            if n == 1:
+                total += sa * sb
+                continue
+            ca = int(round(abs(_np_fixed(a, n, i)) * 2**f))
+            cb = int(round(abs(_np_fixed(b, n, i)) * 2**f))
+            bits_a = format(ca, f"0{n - 1}b")  # MSB first.
+            bits_b = format(cb, f"0{n - 1}b")
+            agree = sum(
+                2.0 ** -(j + 1) for j in range(n - 1) if bits_a[j] == bits_b[j]
+            )
+            total += sa * sb * agree
+        out[idx] = scale * total
+    return out
+
+
+# --------------------------------------------------------------------------
+# Fixed point.
+
+
+@FAST
+@given(
+    x=FLOATS, fmt=FORMATS, rounding=st.sampled_from(["nearest", "toward_zero"])
+)
+def test_fixed_point_lies_on_grid_and_saturates(x, fmt, rounding):
+    n, i = fmt
+    f = n - 1 - i
+    bound = (2 ** (n - 1) - 1) / 2**f
+    q = _np(quantization.fixed_point(x, n, i, rounding=rounding))
+    codes = q * 2**f
+    np.testing.assert_array_equal(codes, np.round(codes))
+    assert np.all(np.abs(q) <= bound)
+    inside = np.abs(x) <= bound
+    step = 2.0**-f
+    if rounding == "nearest":
+        assert np.all(np.abs(q - x)[inside] <= step / 2 + 1e-6)
+    else:
+        assert np.all(np.abs(q)[inside] <= np.abs(x)[inside] + 1e-6)
+        assert np.all(np.abs(q - x)[inside] < step + 1e-6)
+    outside = ~inside
+    np.testing.assert_array_equal(q[outside], np.sign(x[outside]) * bound)
+    np.testing.assert_allclose(q, _np_fixed(x, n, i, rounding), atol=0)
+
+
+def test_fixed_point_is_sign_symmetric(rng):
+    x = rng.uniform(-10, 10, 50).astype("float32")
+    q = _np(quantization.fixed_point(x))
+    np.testing.assert_array_equal(_np(quantization.fixed_point(-x)), -q)
+
+
+def test_rounding_modes_differ_as_documented():
+    x = np.array([0.3, -0.3], "float32")  # 0.3 * 2^4 = 4.8 (F = 4).
+    nearest = _np(quantization.fixed_point(x, 8, 3, rounding="nearest"))
+    toward = _np(quantization.fixed_point(x, 8, 3, rounding="toward_zero"))
+    np.testing.assert_array_equal(nearest, [5 / 16, -5 / 16])
+    np.testing.assert_array_equal(toward, [4 / 16, -4 / 16])
+
+
+def test_fixed_point_keeps_input_dtype():
+    for dtype in ("float16", "bfloat16", "float32"):
+        x = keras.ops.cast(keras.ops.ones((3,)) * 0.3, dtype)
+        y = quantization.fixed_point(x)
+        assert keras.backend.standardize_dtype(y.dtype) == dtype
+
+
+def test_fixed_point_straight_through_gradient_is_clipped():
+    bound = quantization.fixed_point_range(8, 3)
+    x = np.array([0.1, -3.3, bound - 0.01, bound + 1.0, -bound - 2.0])
+    g = _grad(lambda v: quantization.fixed_point(v), x)
+    np.testing.assert_array_equal(g, [1, 1, 1, 0, 0])
+    g = _grad(lambda v: quantization.fixed_point(v, straight_through=False), x)
+    np.testing.assert_array_equal(g, 0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"word_length": 1}, "word_length"),
+        ({"word_length": 0}, "word_length"),
+        ({"integer_bits": 8}, "integer_bits"),
+        ({"integer_bits": -1}, "integer_bits"),
+        ({"rounding": "up"}, "rounding"),
+    ],
+)
+def test_fixed_point_rejects_bad_format(kwargs, name):
+    with pytest.raises(ValueError, match=f"`{name}`.*Received: {name}="):
+        quantization.fixed_point(np.ones(2, "float32"), **kwargs)
+
+
+# --------------------------------------------------------------------------
+# Binary.
+
+
+@FAST
+@given(x=FLOATS)
+def test_binary_is_sign(x):
+    q = _np(quantization.binary(x))
+    np.testing.assert_array_equal(q, np.where(x >= 0, 1.0, -1.0))
+
+
+def test_binary_gradient_is_hardtanh():
+    x = np.array([0.5, -0.9, 1.5, -2.0])
+    np.testing.assert_array_equal(_grad(quantization.binary, x), [1, 1, 0, 0])
+
+
+# --------------------------------------------------------------------------
+# Hamming similarity.
+
+
+@FAST
+@given(
+    a=hnp.arrays("float32", (6,), elements=st.floats(0.0625, 30, width=32)),
+    signs=st.integers(0, 2**6 - 1),
+    fmt=FORMATS,
+)
+def test_hamming_self_and_negation(a, signs, fmt):
+    n, i = fmt
+    # Random signs; magnitudes at least one grid step, so `a` and `-a` have
+    # different sign bits once quantized.
+    a = a * np.array([1 if signs >> k & 1 else -1 for k in range(a.size)])
+    a = np.where(np.abs(a) < 2.0 ** -(n - 1 - i), 2.0 ** -(n - 1 - i), a)
+    a = a.astype("float32")
+    peak = 1 - 2.0 ** -(n - 1)
+    d = a.shape[0]
+    memory = np.stack([a, -a])[None]
+    got = _np(
+        quantization.hamming_similarity(
+            a[None], memory, word_length=n, integer_bits=i, scale=1.0
+        )
+    )
+    np.testing.assert_allclose(got, [[peak * d, -peak * d]], rtol=1e-6)
+
+
+@FAST
+@given(
+    keys=hnp.arrays(
+        "float32", (2, 5), elements=st.floats(-1e4, 1e4, **FLOAT32)
+    ),
+    memory=hnp.arrays(
+        "float32", (2, 3, 5), elements=st.floats(-1e4, 1e4, **FLOAT32)
+    ),
+    n=st.sampled_from([1, 2, 4, 8]),
+)
+def test_hamming_is_bounded_and_matches_bitwise_reference(keys, memory, n):
+    scale = 0.125
+    i = min(3, n - 1) if n > 1 else 0
+    got = _np(
+        quantization.hamming_similarity(
+            keys, memory, word_length=n, integer_bits=i, scale=scale
+        )
+    )
+    d = keys.shape[-1]
+    if n == 1:
+        assert np.all(np.abs(got) <= scale * d)
+    else:
+        assert np.all(np.abs(got) < scale * d)
+    want = _np_hamming(keys.astype("float64"), memory, n, i, scale)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_hamming_is_symmetric(rng):
+    a = rng.standard_normal((4, 6)).astype("float32")
+    b = rng.standard_normal((4, 6)).astype("float32")
+    ab = _np(quantization.hamming_similarity(a, b[None]))
+    ba = _np(quantization.hamming_similarity(b, a[None]))
+    np.testing.assert_allclose(ab, ba.T, atol=1e-6)
+
+
+def test_binary_hamming_counts_sign_agreement(rng):
+    a = rng.standard_normal((3, 7)).astype("float32")
+    m = rng.standard_normal((3, 4, 7)).astype("float32")
+    got = _np(quantization.hamming_similarity(a, m, word_length=1, scale=1))
+    agree = (np.sign(a)[:, None, :] == np.sign(m)).sum(-1)
+    np.testing.assert_allclose(got, 2 * agree - 7, atol=1e-6)
+
+
+def test_hamming_stays_bounded_when_inputs_grow_but_dot_does_not(rng):
+    keys = rng.standard_normal((2, 8)).astype("float32")
+    memory = rng.standard_normal((2, 5, 8)).astype("float32")
+    for factor in (1.0, 100.0):
+        s = _np(quantization.hamming_similarity(keys * factor, memory))
+        assert np.all(np.abs(s) < 0.125 * 8)
+    dot = np.einsum("bd,bnd->bn", keys * 100.0, memory)
+    assert np.abs(dot).max() > 0.125 * 8
+
+
+def test_hamming_picks_the_slot_equal_to_the_key(rng):
+    memory = rng.uniform(-4, 4, (1, 6, 16)).astype("float32")
+    for slot in range(6):
+        s = _np(quantization.hamming_similarity(memory[:, slot], memory))
+        assert s[0].argmax() == slot
+
+
+def test_hamming_surrogate_gradient_reaches_both_operands(rng):
+    keys = rng.standard_normal((2, 4)).astype("float32")
+    memory = rng.standard_normal((2, 3, 4)).astype("float32")
+    weights = rng.standard_normal((2, 3)).astype("float32")
+    w = keras.ops.convert_to_tensor(weights)
+    gk = _grad(lambda k: quantization.hamming_similarity(k, memory) * w, keys)
+    gm = _grad(lambda m: quantization.hamming_similarity(keys, m) * w, memory)
+    # The surrogate is kappa c tanh(a) tanh(b): its gradient in closed form.
+    c = 0.125 * (1 - 2.0**-7)
+    want_k = (
+        c
+        * (1 - np.tanh(keys) ** 2)
+        * np.einsum("bn,bnd->bd", weights, np.tanh(memory))
+    )
+    want_m = (
+        c
+        * (1 - np.tanh(memory) ** 2)
+        * (weights[..., None] * np.tanh(keys)[:, None, :])
+    )
+    np.testing.assert_allclose(gk, want_k, atol=1e-6)
+    np.testing.assert_allclose(gm, want_m, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# QuantizationConfig.
+
+
+def test_config_get_resolves_identifiers():
+    assert QuantizationConfig.get(None) is None
+    config = QuantizationConfig.get("fixed_point")
+    assert (config.mode, config.word_length, config.integer_bits) == (
+        "fixed_point",
+        8,
+        3,
+    )
+    assert QuantizationConfig.get("binary").bits == 1
+    custom = QuantizationConfig(word_length=6, integer_bits=2)
+    assert QuantizationConfig.get(custom) is custom
+    assert QuantizationConfig.get(custom.get_config()) == custom
+    serialized = keras.saving.serialize_keras_object(custom)
+    assert QuantizationConfig.get(serialized) == custom
+    revived = keras.saving.deserialize_keras_object(serialized)
+    assert revived == custom
+
+
+@pytest.mark.parametrize("identifier", ["int4", 8, "Fixed_Point"])
+def test_config_get_rejects_unknown(identifier):
+    with pytest.raises(ValueError, match="Received: quantization="):
+        QuantizationConfig.get(identifier)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"mode": "ternary"}, "mode"),
+        ({"rounding": "stochastic"}, "rounding"),
+        ({"word_length": 1}, "word_length"),
+        ({"integer_bits": 9}, "integer_bits"),
+    ],
+)
+def test_config_rejects_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=f"Received: {name}="):
+        QuantizationConfig(**kwargs)
+
+
+def test_config_quantize_matches_functions(rng):
+    x = rng.standard_normal(20).astype("float32") * 5
+    fixed = QuantizationConfig(word_length=6, integer_bits=2)
+    np.testing.assert_array_equal(
+        _np(fixed.quantize(x)), _np(quantization.fixed_point(x, 6, 2))
+    )
+    np.testing.assert_array_equal(
+        _np(QuantizationConfig("binary").quantize(x)),
+        _np(quantization.binary(x)),
+    )
+    assert fixed.range == quantization.fixed_point_range(6, 2)
