@@ -1,0 +1,826 @@
+"""The `memattn` command: train, evaluate and use text classifiers.
+
+```
+memattn train --task sst2 --encoder wm_lstm --epochs 3 --out runs/sst2
+memattn train --task mr --encoder lstm --cv 10
+memattn train --train my_train.tsv --test my_test.tsv --encoder gru
+memattn evaluate runs/sst2/model.keras --task sst2
+memattn predict runs/sst2/model.keras "a gripping , funny film"
+```
+
+Bad input (an unknown task or encoder, a missing file, a TSV without the
+named columns, a single-class label set) prints one line,
+`memattn: error: ...`, and exits with status 2. `train` writes into a
+temporary folder next to `--out` and moves the files into place only at the
+end, so a failed run leaves nothing half-written.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+TEXT_TASKS = ("sst2", "trec", "mr", "subj", "imdb")
+TASKS = (*TEXT_TASKS, "babi", "copy")
+CV_TASKS = ("mr", "subj")
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+class CLIError(Exception):
+    """A user error: reported on one line with exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _encoders():
+    from keras_memattn.models.text_classifier import ENCODERS
+
+    return ENCODERS
+
+
+def _add_model_options(p):
+    p.add_argument(
+        "--encoder",
+        default=None,
+        help="default: wm_lstm (text), memory_network (babi), mann (copy)",
+    )
+    p.add_argument("--bidirectional", action="store_true")
+    p.add_argument(
+        "--pooling",
+        default="attention",
+        help="attention, last or mean (default: attention)",
+    )
+    p.add_argument("--units", type=int, default=128)
+    p.add_argument("--embedding-dim", type=int, default=128)
+    p.add_argument("--dropout", type=float, default=0.3)
+    p.add_argument("--num-heads", type=int, default=4)
+
+
+def _add_data_options(p, training):
+    p.add_argument("--task", default=None, help=f"one of: {', '.join(TASKS)}")
+    if training:
+        p.add_argument("--train", default=None, help="your own TSV/CSV")
+    p.add_argument("--test", default=None, help="your own TSV/CSV")
+    p.add_argument("--label-column", default="label")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument(
+        "--fine", action="store_true", help="TREC: the 50 fine classes"
+    )
+
+
+def build_parser():
+    """The argument parser of `memattn` (sub-commands included)."""
+    parser = _Parser(
+        prog="memattn",
+        description="Train, evaluate and use keras-memattn text classifiers.",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="Keras backend (default: $KERAS_BACKEND or Keras' default)",
+    )
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub.required = True
+
+    train = sub.add_parser("train", help="train a text classifier")
+    _add_data_options(train, training=True)
+    _add_model_options(train)
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument(
+        "--patience",
+        type=int,
+        default=2,
+        help="early stopping on validation accuracy (default: 2 epochs)",
+    )
+    train.add_argument(
+        "--validation-split",
+        type=float,
+        default=0.1,
+        help="held out of the training data when the task has no dev split",
+    )
+    train.add_argument("--cv", type=int, default=None, help="k-fold CV")
+    train.add_argument("--max-tokens", type=int, default=20000)
+    train.add_argument("--sequence-length", type=int, default=None)
+    train.add_argument(
+        "--max-train",
+        type=int,
+        default=None,
+        help="use at most this many training examples (random subset)",
+    )
+    train.add_argument("--babi-task", type=int, default=1, help="1 to 20")
+    train.add_argument(
+        "--ten-k", action="store_true", help="bAbI: the 10k training split"
+    )
+    train.add_argument(
+        "--copy-length", type=int, default=10, help="copy: longest sequence"
+    )
+    train.add_argument(
+        "--num-train", type=int, default=2000, help="copy: training sequences"
+    )
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default=None, help="output folder")
+    train.add_argument("--tensorboard", default=None, metavar="DIR")
+    train.add_argument(
+        "--data-parallel",
+        action="store_true",
+        help="keras.distribution.DataParallel over local devices (JAX)",
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(func=_run_train)
+
+    evaluate = sub.add_parser("evaluate", help="evaluate a saved model")
+    evaluate.add_argument("model")
+    _add_data_options(evaluate, training=False)
+    evaluate.add_argument(
+        "--split", default="test", help="test (default) or dev (SST-2)"
+    )
+    evaluate.add_argument("--output", default=None, help="write JSON here")
+    evaluate.set_defaults(func=_run_evaluate)
+
+    predict = sub.add_parser("predict", help="classify texts")
+    predict.add_argument("model")
+    predict.add_argument("texts", nargs="+")
+    predict.set_defaults(func=_run_predict)
+
+    try:
+        export_cli = importlib.import_module("keras_memattn.export.cli")
+    except ModuleNotFoundError as e:
+        if e.name != "keras_memattn.export.cli":
+            raise
+    else:
+        export_cli.add_parser(sub)
+        for name, action in sub.choices.items():
+            if name == "export" and action.get_default("func") is None:
+                action.set_defaults(func=export_cli.run)
+    return parser
+
+
+def main(argv=None):
+    """Runs `memattn` with `argv` (default: `sys.argv[1:]`); returns the
+    exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, or a usage error already printed.
+        return e.code
+    if args.backend is not None and _switch_backend_needed(args.backend):
+        env = dict(os.environ, KERAS_BACKEND=args.backend)
+        return subprocess.call(
+            [sys.executable, "-m", "keras_memattn.cli", *argv], env=env
+        )
+    try:
+        return args.func(args) or 0
+    except CLIError as e:
+        print(f"memattn: error: {e}", file=sys.stderr)
+        return 2
+
+
+def _switch_backend_needed(backend):
+    import keras
+
+    return keras.backend.backend() != backend
+
+
+# ---------------------------------------------------------------------------
+# Data.
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise CLIError(
+            f"unknown {name} {value!r}; choose one of {', '.join(choices)}"
+        )
+
+
+def _load_file(path, args, class_names=None):
+    from keras_memattn import datasets
+
+    try:
+        return datasets.load_text_classification(
+            path,
+            label_column=args.label_column,
+            text_column=args.text_column,
+            class_names=class_names,
+        )
+    except (FileNotFoundError, ValueError, UnicodeDecodeError) as e:
+        raise CLIError(str(e).splitlines()[0]) from None
+
+
+def _load_task(args, training, class_names=None):
+    """Returns a dict: `train`, `dev`, `test` (each `(texts, labels)` or
+    None), `all` for cross-validation tasks, and `class_names`."""
+    from keras_memattn import datasets
+
+    train_file = getattr(args, "train", None)
+    if train_file is not None or (not training and args.test is not None):
+        if args.task not in (None, "custom"):
+            raise CLIError(
+                "--task and --train/--test are alternatives; pass one of them"
+            )
+        data = {"train": None, "dev": None, "test": None, "all": None}
+        if train_file is not None:
+            texts, labels, class_names = _load_file(train_file, args)
+            data["train"] = (texts, labels)
+        if args.test is not None:
+            texts, labels, class_names = _load_file(
+                args.test, args, class_names
+            )
+            data["test"] = (texts, labels)
+        if training and data["test"] is None:
+            data["all"], data["train"] = data["train"], None
+        data["class_names"] = class_names
+        data["task"] = "custom"
+        return data
+    if args.task is None:
+        raise CLIError("pass --task or your own data with --train/--test")
+    _check_choice("task", args.task, TASKS)
+    try:
+        if args.task == "sst2":
+            loaded = datasets.load_sst2(args.data_dir)
+            data = dict(loaded, all=None)
+            names = ["negative", "positive"]
+        elif args.task == "trec":
+            loaded = datasets.load_trec(args.data_dir, fine=args.fine)
+            data = dict(loaded, dev=None, all=None)
+            names = data.pop("class_names")
+        elif args.task == "imdb":
+            data = dict(datasets.load_imdb(args.data_dir), dev=None, all=None)
+            names = ["negative", "positive"]
+        else:
+            loader = (
+                datasets.load_mr if args.task == "mr" else datasets.load_subj
+            )
+            data = {"train": None, "dev": None, "test": None}
+            data["all"] = loader(args.data_dir)
+            names = (
+                ["negative", "positive"]
+                if args.task == "mr"
+                else ["objective", "subjective"]
+            )
+    except FileNotFoundError as e:
+        raise CLIError(" ".join(str(e).split())) from None
+    data["class_names"] = names
+    data["task"] = args.task
+    return data
+
+
+def _subset(pair, indices):
+    texts, labels = pair
+    return [texts[i] for i in indices], labels[indices]
+
+
+def _validation_split(pair, fraction, seed):
+    import numpy as np
+
+    texts, labels = pair
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(texts))
+    n_val = max(1, int(round(fraction * len(texts))))
+    return _subset(pair, np.sort(order[n_val:])), _subset(
+        pair, np.sort(order[:n_val])
+    )
+
+
+# ---------------------------------------------------------------------------
+# train.
+
+
+def _validate_train_args(args):
+    if args.task == "babi":
+        args.encoder = args.encoder or "memory_network"
+        _check_choice("encoder", args.encoder, ("memory_network",))
+    elif args.task == "copy":
+        from keras_memattn.models.sequence_tasks import COPY_ENCODERS
+
+        args.encoder = args.encoder or "mann"
+        _check_choice("encoder", args.encoder, COPY_ENCODERS)
+    else:
+        args.encoder = args.encoder or "wm_lstm"
+        _check_choice("encoder", args.encoder, _encoders())
+    _check_choice("pooling", args.pooling, ("attention", "last", "mean"))
+    checks = [
+        (name, value >= 1, "a positive integer")
+        for name, value in (
+            ("epochs", args.epochs),
+            ("batch_size", args.batch_size),
+            ("units", args.units),
+            ("embedding_dim", args.embedding_dim),
+            ("num_heads", args.num_heads),
+            ("max_tokens", args.max_tokens),
+        )
+    ]
+    checks += [
+        ("dropout", 0.0 <= args.dropout < 1.0, "in [0, 1)"),
+        ("learning_rate", args.learning_rate > 0.0, "positive"),
+        ("validation_split", 0.0 < args.validation_split < 1.0, "in (0, 1)"),
+        (
+            "max_train",
+            args.max_train is None or args.max_train >= 1,
+            "positive",
+        ),
+        (
+            "sequence_length",
+            args.sequence_length is None or args.sequence_length >= 1,
+            "positive",
+        ),
+        ("cv", args.cv is None or args.cv >= 2, "at least 2"),
+    ]
+    for name, ok, requirement in checks:
+        if not ok:
+            flag = "--" + name.replace("_", "-")
+            raise CLIError(
+                f"{flag} must be {requirement}. "
+                f"Received: {flag} {getattr(args, name)}"
+            )
+    if args.data_parallel:
+        import keras
+
+        if keras.backend.backend() != "jax":
+            raise CLIError(
+                "--data-parallel uses keras.distribution.DataParallel, which "
+                "Keras implements for the JAX backend only; add --backend jax"
+            )
+
+
+def _check_labels(labels, what):
+    import numpy as np
+
+    if len(np.unique(labels)) < 2:
+        raise CLIError(
+            f"the {what} labels have a single class; a classifier needs at "
+            "least two"
+        )
+
+
+def _fit_and_score(train, val, test, class_names, args, log_dir=None):
+    """Trains one model; returns `(model, metrics)`."""
+    import keras
+    import numpy as np
+
+    from keras_memattn import datasets
+    from keras_memattn import models
+
+    vectorizer = datasets.TextVectorizer(
+        max_tokens=args.max_tokens, sequence_length=args.sequence_length
+    ).fit(train[0])
+    x_train, x_val = vectorizer(train[0]), vectorizer(val[0])
+    y_train, y_val = train[1], val[1]
+    shards = getattr(args, "shards", 1)
+    if shards > 1:
+        # Every batch must split evenly over the devices: drop the last
+        # (at most shards - 1) examples; batch_size is a multiple of shards.
+        n_train = len(y_train) - len(y_train) % shards
+        n_val = len(y_val) - len(y_val) % shards
+        x_train, y_train = x_train[:n_train], y_train[:n_train]
+        x_val, y_val = x_val[:n_val], y_val[:n_val]
+    model = models.text_classifier(
+        encoder=args.encoder,
+        embedding_dim=args.embedding_dim,
+        units=args.units,
+        bidirectional=args.bidirectional,
+        pooling=args.pooling,
+        dropout=args.dropout,
+        num_heads=args.num_heads,
+        vectorizer=vectorizer,
+        class_names=class_names,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(args.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    callbacks = [
+        keras.callbacks.EarlyStopping(
+            monitor="val_accuracy",
+            patience=args.patience,
+            restore_best_weights=True,
+        )
+    ]
+    if log_dir is not None:
+        callbacks.extend(_tensorboard_callbacks(log_dir, x_val[:4], args))
+    model.fit(
+        x_train,
+        y_train,
+        validation_data=(x_val, y_val),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        callbacks=callbacks,
+        verbose=0 if args.quiet else 1,
+    )
+    x_test = vectorizer(test[0])
+    padding = -len(x_test) % shards
+    if padding:
+        x_test = np.concatenate([x_test, x_test[:1].repeat(padding, 0)])
+    probabilities = model.predict(x_test, batch_size=256, verbose=0)
+    probabilities = probabilities[: len(test[0])]
+    predictions = np.argmax(probabilities, axis=-1)
+    return model, models.classification_metrics(
+        test[1], predictions, class_names
+    )
+
+
+def _tensorboard_callbacks(log_dir, sample, args):
+    """Scalars and histograms, plus attention maps and memory addressing
+    images for the models that have them."""
+    import keras
+
+    callbacks = [keras.callbacks.TensorBoard(log_dir, histogram_freq=1)]
+    try:
+        from keras_memattn import callbacks as package_callbacks
+    except ImportError:
+        return callbacks
+    if args.pooling == "attention" or args.encoder == "self_attention":
+        logger = getattr(package_callbacks, "AttentionLogger", None)
+        if logger is not None:
+            callbacks.append(
+                logger(os.path.join(log_dir, "attention"), inputs=sample)
+            )
+    if args.encoder == "mann":
+        logger = getattr(package_callbacks, "MemoryAddressingLogger", None)
+        if logger is not None:
+            callbacks.append(
+                logger(os.path.join(log_dir, "memory"), inputs=sample)
+            )
+    return callbacks
+
+
+def _run_train(args):
+    import keras
+    import numpy as np
+
+    from keras_memattn import datasets
+    from keras_memattn import models
+
+    _validate_train_args(args)
+    if args.task in ("babi", "copy") and args.train is None:
+        return _run_sequence_task(args)
+    data = _load_task(args, training=True)
+    class_names = data["class_names"]
+    task = data["task"]
+    cv = args.cv
+    if data["all"] is not None and cv is None:
+        if task == "custom":
+            raise CLIError("pass --test FILE or --cv K with --train")
+        cv = 10
+    if data["all"] is None and cv is not None:
+        raise CLIError(
+            f"--cv applies to tasks without a test split (mr, subj, or "
+            f"--train without --test); task {task!r} has one"
+        )
+    out = _prepare_out(args, f"{task}-{args.encoder}")
+    parent = os.path.dirname(out)
+    keras.utils.set_random_seed(args.seed)
+
+    distribution = None
+    if args.data_parallel:
+        distribution = models.data_parallel()
+        args.shards = int(distribution.device_mesh.devices.size)
+        if args.batch_size % args.shards:
+            raise CLIError(
+                f"--batch-size must be a multiple of the {args.shards} "
+                f"devices with --data-parallel. Received: {args.batch_size}"
+            )
+    tmp = tempfile.mkdtemp(prefix=".memattn-", dir=parent)
+    try:
+        config = {
+            k: v
+            for k, v in vars(args).items()
+            if k not in ("func", "command") and not callable(v)
+        }
+        results = {
+            "task": task,
+            "encoder": args.encoder,
+            "backend": keras.backend.backend(),
+            "class_names": class_names,
+            "config": config,
+        }
+        with _maybe_scope(distribution):
+            if cv is None:
+                train, test = data["train"], data["test"]
+                if args.max_train is not None and args.max_train < len(
+                    train[0]
+                ):
+                    rng = np.random.default_rng(args.seed)
+                    keep = np.sort(
+                        rng.permutation(len(train[0]))[: args.max_train]
+                    )
+                    train = _subset(train, keep)
+                _check_labels(train[1], "training")
+                val = data.get("dev")
+                if val is None:
+                    train, val = _validation_split(
+                        train, args.validation_split, args.seed
+                    )
+                model, metrics = _fit_and_score(
+                    train, val, test, class_names, args, args.tensorboard
+                )
+                results["test"] = metrics
+                model.save(os.path.join(tmp, "model.keras"))
+                summary = metrics
+            else:
+                texts, labels = data["all"]
+                if args.max_train is not None and args.max_train < len(texts):
+                    rng = np.random.default_rng(args.seed)
+                    keep = rng.permutation(len(texts))[: args.max_train]
+                    texts, labels = _subset((texts, labels), np.sort(keep))
+                _check_labels(labels, "training")
+                try:
+                    folds = datasets.cross_validation_splits(
+                        labels, n_splits=cv, seed=args.seed
+                    )
+                except ValueError as e:
+                    raise CLIError(str(e).splitlines()[0]) from None
+                fold_metrics = []
+                for k, (train_idx, test_idx) in enumerate(folds):
+                    if not args.quiet:
+                        print(f"fold {k + 1}/{cv}")
+                    train = _subset((texts, labels), train_idx)
+                    train, val = _validation_split(
+                        train, args.validation_split, args.seed + k
+                    )
+                    log_dir = (
+                        None
+                        if args.tensorboard is None
+                        else os.path.join(args.tensorboard, f"fold{k + 1}")
+                    )
+                    model, metrics = _fit_and_score(
+                        train,
+                        val,
+                        _subset((texts, labels), test_idx),
+                        class_names,
+                        args,
+                        log_dir,
+                    )
+                    fold_metrics.append(metrics)
+                results["folds"] = fold_metrics
+                results["cross_validation"] = models.summarize_folds(
+                    fold_metrics
+                )
+                summary = {
+                    key: value["mean"]
+                    for key, value in results["cross_validation"].items()
+                }
+        with open(os.path.join(tmp, "metrics.json"), "w") as f:
+            json.dump(results, f, indent=2)
+        _move_into(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _print_summary(results, summary, out, cv)
+    return 0
+
+
+def _prepare_out(args, name):
+    out = os.path.abspath(args.out or os.path.join("runs", name))
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise CLIError(f"--out {out} exists and is not a folder")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    return out
+
+
+def _run_sequence_task(args):
+    """`train --task babi|copy`: a memory model on a non-text task."""
+    import keras
+    import numpy as np
+
+    from keras_memattn import datasets
+    from keras_memattn import models
+
+    if args.cv is not None:
+        raise CLIError(f"--cv does not apply to task {args.task!r}")
+    if args.data_parallel:
+        raise CLIError(
+            "--data-parallel applies to the text classification tasks"
+        )
+    if args.task == "babi":
+        if not 1 <= args.babi_task <= 20:
+            raise CLIError(
+                f"--babi-task must be 1 to 20. Received: {args.babi_task}"
+            )
+        try:
+            train, test, vocabulary = datasets.load_babi(
+                args.babi_task, ten_k=args.ten_k, data_dir=args.data_dir
+            )
+        except FileNotFoundError as e:
+            raise CLIError(" ".join(str(e).split())) from None
+        name = f"babi{args.babi_task}-{args.encoder}"
+    else:
+        if args.copy_length < 1 or args.num_train < 1:
+            raise CLIError("--copy-length and --num-train must be positive")
+        name = f"copy-{args.encoder}"
+    out = _prepare_out(args, name)
+    keras.utils.set_random_seed(args.seed)
+    callbacks = [
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss",
+            patience=args.patience,
+            restore_best_weights=True,
+        )
+    ]
+    if args.tensorboard is not None:
+        callbacks.append(
+            keras.callbacks.TensorBoard(args.tensorboard, histogram_freq=1)
+        )
+    fit_kwargs = dict(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        callbacks=callbacks,
+        verbose=0 if args.quiet else 1,
+    )
+    results = {
+        "task": args.task,
+        "encoder": args.encoder,
+        "backend": keras.backend.backend(),
+    }
+    if args.task == "babi":
+        stories, queries, answers = train
+        model = models.babi_memory_network(
+            len(vocabulary),
+            stories.shape[1:],
+            queries.shape[1],
+            embedding_dim=args.embedding_dim,
+        )
+        model.compile(
+            optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=40.0),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+        model.fit(
+            [stories, queries],
+            answers,
+            validation_split=args.validation_split,
+            **fit_kwargs,
+        )
+        logits = model.predict(list(test[:2]), batch_size=256, verbose=0)
+        metrics = models.classification_metrics(
+            test[2], np.argmax(logits, axis=-1)
+        )
+        metrics.pop("report", None)
+        metrics["test_error"] = 100.0 * (1.0 - metrics["accuracy"])
+        results["babi_task"] = args.babi_task
+    else:
+        x, y, w = datasets.copy_task(
+            args.num_train, max_length=args.copy_length, seed=args.seed
+        )
+        model = models.copy_model(args.encoder, units=args.units)
+        model.compile(
+            optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=10.0),
+            loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        )
+        model.fit(
+            x,
+            y,
+            sample_weight=w,
+            validation_split=args.validation_split,
+            **fit_kwargs,
+        )
+        x, y, w = datasets.copy_task(
+            256, max_length=args.copy_length, seed=args.seed + 1
+        )
+        logits = model.predict(x, batch_size=256, verbose=0)
+        wrong = ((logits > 0.0) != (y > 0.5)).sum(-1) * w
+        metrics = {
+            "bits_wrong_per_sequence": float(wrong.sum(-1).mean()),
+            "bit_accuracy": float(1.0 - wrong.sum() / (w.sum() * y.shape[-1])),
+            "num_examples": int(len(x)),
+        }
+    results["test"] = metrics
+    tmp = tempfile.mkdtemp(prefix=".memattn-", dir=os.path.dirname(out))
+    try:
+        model.save(os.path.join(tmp, "model.keras"))
+        with open(os.path.join(tmp, "metrics.json"), "w") as f:
+            json.dump(results, f, indent=2)
+        _move_into(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    shown = ", ".join(
+        f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float)
+    )
+    print(f"{results['task']} / {args.encoder}: {shown} (test)")
+    print(f"wrote {out}")
+    return 0
+
+
+class _NullScope:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _maybe_scope(distribution):
+    return _NullScope() if distribution is None else distribution.scope()
+
+
+def _move_into(tmp, out):
+    os.makedirs(out, exist_ok=True)
+    for name in os.listdir(tmp):
+        os.replace(os.path.join(tmp, name), os.path.join(out, name))
+
+
+def _print_summary(results, summary, out, cv):
+    where = f"{cv}-fold CV mean" if cv else "test"
+    line = (
+        f"{results['task']} / {results['encoder']}: accuracy "
+        f"{summary['accuracy']:.4f}, macro-F1 {summary['macro_f1']:.4f} "
+        f"({where})"
+    )
+    if cv:
+        stats = results["cross_validation"]["accuracy"]
+        line += f"; accuracy {stats['mean']:.4f} +- {stats['std']:.4f}"
+    print(line)
+    print(f"wrote {out}")
+
+
+# ---------------------------------------------------------------------------
+# evaluate and predict.
+
+
+def _load_model(path):
+    import keras
+
+    import keras_memattn  # noqa: F401 - registers the package's layers.
+
+    if not os.path.isfile(path):
+        raise CLIError(f"model file {path} does not exist")
+    try:
+        model = keras.models.load_model(path)
+    except Exception as e:
+        raise CLIError(
+            f"cannot load {path}: {' '.join(str(e).split())[:300]}"
+        ) from None
+    from keras_memattn import models
+
+    vectorizer = models.get_vectorizer(model)
+    if vectorizer is None:
+        raise CLIError(
+            f"{path} holds no TextVectorizer; save models built with "
+            "keras_memattn.models.text_classifier(vectorizer=...)"
+        )
+    return model, vectorizer, models.get_class_names(model)
+
+
+def _run_evaluate(args):
+    import numpy as np
+
+    from keras_memattn import models
+
+    model, vectorizer, class_names = _load_model(args.model)
+    data = _load_task(args, training=False, class_names=class_names)
+    _check_choice("split", args.split, ("test", "dev"))
+    split = data.get(args.split)
+    if split is None:
+        raise CLIError(
+            f"task {data['task']!r} has no {args.split} split; pass --test FILE"
+        )
+    if class_names is not None and data["class_names"] is not None:
+        if list(class_names) != list(data["class_names"]):
+            raise CLIError(
+                f"the model's classes {class_names} differ from the data's "
+                f"{data['class_names']}"
+            )
+    probabilities = model.predict(
+        vectorizer(split[0]), batch_size=256, verbose=0
+    )
+    metrics = models.classification_metrics(
+        split[1], np.argmax(probabilities, axis=-1), class_names
+    )
+    text = json.dumps(metrics, indent=2)
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(text)
+    print(text)
+    print(
+        f"accuracy {metrics['accuracy']:.4f}, macro-F1 "
+        f"{metrics['macro_f1']:.4f} on {metrics['num_examples']} examples",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _run_predict(args):
+    import numpy as np
+
+    model, vectorizer, class_names = _load_model(args.model)
+    probabilities = np.asarray(model.predict(vectorizer(args.texts), verbose=0))
+    for text, p in zip(args.texts, probabilities):
+        index = int(np.argmax(p))
+        label = class_names[index] if class_names else str(index)
+        print(f"{label}\t{p[index]:.4f}\t{text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,534 @@
+"""Loaders for the text classification benchmarks and for the user's own data.
+
+Every loader returns texts as a list of `str` and labels as an `int32` NumPy
+array with values `0..C-1`; nothing depends on a backend. Files are found by
+`keras_memattn.datasets.find_file` (the `data_dir=` argument, then the
+`KERAS_MEMATTN_DATA` environment variable, then the Keras cache, then a
+download from the dataset's canonical address).
+"""
+
+import csv
+import io
+import os
+import re
+import tarfile
+
+import numpy as np
+
+from keras_memattn.datasets._files import find_file
+
+SST2_CLASSES = ("negative", "positive")
+MR_CLASSES = ("negative", "positive")
+SUBJ_CLASSES = ("objective", "subjective")
+IMDB_CLASSES = ("negative", "positive")
+TREC_COARSE_CLASSES = ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
+AG_NEWS_CLASSES = ("World", "Sports", "Business", "Sci/Tech")
+
+_URLS = {
+    "mr": "https://www.cs.cornell.edu/people/pabo/movie-review-data/"
+    "rt-polaritydata.tar.gz",
+    "trec": "https://cogcomp.seas.upenn.edu/Data/QA/QC/",
+    "imdb": "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+    "ag_news": "https://raw.githubusercontent.com/mhjabreel/CharCnn_Keras/"
+    "master/data/ag_news_csv/",
+}
+
+# The SST-2 dev and test files write brackets PTB-style; train uses literals.
+_PTB_ESCAPES = (("-lrb-", "("), ("-rrb-", ")"), ("\\/", "/"))
+
+
+def _labels(values):
+    return np.asarray(values, dtype="int32")
+
+
+def _download_file(url, relative_path):
+    """A `find_file` download callable fetching one file with `get_file`."""
+
+    def download(cache_root):
+        import keras
+
+        folder, name = os.path.split(relative_path)
+        keras.utils.get_file(
+            fname=name,
+            origin=url,
+            cache_dir=cache_root,
+            cache_subdir=folder,
+        )
+
+    return download
+
+
+def _download_mr(cache_root):
+    """Fetches the MR archive and writes the two files under `mr/`."""
+    import keras
+
+    archive = keras.utils.get_file(
+        fname="rt-polaritydata.tar.gz",
+        origin=_URLS["mr"],
+        cache_dir=cache_root,
+        cache_subdir="mr",
+    )
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar.getmembers():
+            name = os.path.basename(member.name)
+            if name in ("rt-polarity.pos", "rt-polarity.neg"):
+                data = tar.extractfile(member).read()
+                with open(os.path.join(cache_root, "mr", name), "wb") as f:
+                    f.write(data)
+
+
+def _download_imdb(cache_root):
+    """Fetches the aclImdb release and repacks it as the two split archives."""
+    import keras
+
+    archive = keras.utils.get_file(
+        fname="aclImdb_v1.tar.gz",
+        origin=_URLS["imdb"],
+        cache_dir=cache_root,
+        cache_subdir="imdb",
+    )
+    outputs = {
+        split: tarfile.open(
+            os.path.join(cache_root, "imdb", f"aclImdb_{split}.tar.gz"),
+            "w:gz",
+        )
+        for split in ("train", "test")
+    }
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar:
+                parts = member.name.split("/")
+                if (
+                    member.isfile()
+                    and len(parts) == 4
+                    and parts[1] in outputs
+                    and parts[2] in ("pos", "neg")
+                ):
+                    outputs[parts[1]].addfile(member, tar.extractfile(member))
+    finally:
+        for out in outputs.values():
+            out.close()
+
+
+def _read_lines(path, encoding):
+    with open(path, encoding=encoding, newline=None) as f:
+        return [line.rstrip("\r\n") for line in f]
+
+
+def _read_sst2_split(path):
+    texts, labels = [], []
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        next(rows)  # Header: label, sentence|content.
+        for row in rows:
+            if not row:
+                continue
+            text = row[1].strip()
+            for escaped, plain in _PTB_ESCAPES:
+                text = text.replace(escaped, plain)
+            texts.append(text)
+            labels.append(int(row[0]))
+    return texts, _labels(labels)
+
+
+def load_sst2(data_dir=None):
+    """Loads the binary Stanford Sentiment Treebank (SST-2).
+
+    The train split holds the 67,349 GLUE training phrases; dev is the
+    standard 872 sentences and test the labelled 1,821-sentence binary test
+    set. The PTB bracket escapes of dev and test (`-lrb-`, `-rrb-`, `\\/`) are
+    mapped back to the literal characters that the train split uses.
+
+    Args:
+        data_dir: optional folder holding `sst2/{train,dev,test}.tsv`.
+
+    Returns:
+        A dict with keys `"train"`, `"dev"` and `"test"`, each a tuple
+        `(texts, labels)`: a list of str and an int32 array
+        (0 = negative, 1 = positive).
+
+    Example:
+
+    ```python
+    data = keras_memattn.datasets.load_sst2()
+    texts, labels = data["train"]
+    ```
+    """
+    return {
+        split: _read_sst2_split(find_file(f"sst2/{split}.tsv", data_dir))
+        for split in ("train", "dev", "test")
+    }
+
+
+def _read_trec(path, fine):
+    texts, label_names = [], []
+    # The train file has one byte that is not valid UTF-8.
+    for line in _read_lines(path, "latin-1"):
+        if not line.strip():
+            continue
+        label, text = line.split(" ", 1)
+        coarse = label.split(":", 1)[0]
+        label_names.append(label if fine else coarse)
+        texts.append(text.strip())
+    return texts, label_names
+
+
+def load_trec(data_dir=None, fine=False):
+    """Loads the TREC question classification set (Li and Roth, 2002).
+
+    Args:
+        data_dir: optional folder holding `trec/train_5500.label` and
+            `trec/TREC_10.label`.
+        fine: if `False` (default), the 6 coarse classes (`ABBR`, `DESC`,
+            `ENTY`, `HUM`, `LOC`, `NUM`, in that order); if `True`, the 50
+            fine classes of the training split (`"COARSE:fine"`, sorted).
+
+    Returns:
+        A dict with keys `"train"` (5,452 questions) and `"test"` (500),
+        each a tuple `(texts, labels)`, and `"class_names"`, the list that
+        the integer labels index.
+
+    Example:
+
+    ```python
+    data = keras_memattn.datasets.load_trec()
+    print(data["class_names"][data["train"][1][0]])
+    ```
+    """
+    splits = {}
+    for split, name in (
+        ("train", "train_5500.label"),
+        ("test", "TREC_10.label"),
+    ):
+        path = find_file(
+            f"trec/{name}",
+            data_dir,
+            download=_download_file(_URLS["trec"] + name, f"trec/{name}"),
+        )
+        splits[split] = _read_trec(path, fine)
+    if fine:
+        class_names = sorted(set(splits["train"][1]))
+    else:
+        class_names = list(TREC_COARSE_CLASSES)
+    index = {name: i for i, name in enumerate(class_names)}
+    result = {
+        split: (texts, _labels([index[n] for n in names]))
+        for split, (texts, names) in splits.items()
+    }
+    result["class_names"] = class_names
+    return result
+
+
+def load_mr(data_dir=None):
+    """Loads the Movie Review sentence polarity set v1.0 (Pang and Lee, 2005).
+
+    MR has no fixed split; the literature reports 10-fold cross-validation
+    (see `keras_memattn.datasets.cross_validation_splits`). The files are
+    Windows-1252 and are decoded as such.
+
+    Args:
+        data_dir: optional folder holding `mr/rt-polarity.{pos,neg}`.
+
+    Returns:
+        A tuple `(texts, labels)` of 10,662 snippets: the 5,331 negative ones
+        first (label 0), then the 5,331 positive ones (label 1).
+
+    Example:
+
+    ```python
+    texts, labels = keras_memattn.datasets.load_mr()
+    folds = keras_memattn.datasets.cross_validation_splits(labels)
+    ```
+    """
+    texts, labels = [], []
+    for label, name in enumerate(("rt-polarity.neg", "rt-polarity.pos")):
+        path = find_file(f"mr/{name}", data_dir, download=_download_mr)
+        lines = [ln.strip() for ln in _read_lines(path, "cp1252")]
+        lines = [ln for ln in lines if ln]
+        texts.extend(lines)
+        labels.extend([label] * len(lines))
+    return texts, _labels(labels)
+
+
+def load_subj(data_dir=None):
+    """Loads the subjectivity set v1.0 (Pang and Lee, 2004), SentEval form.
+
+    SUBJ has no fixed split; the literature reports 10-fold cross-validation
+    (see `keras_memattn.datasets.cross_validation_splits`).
+
+    Args:
+        data_dir: optional folder holding `subj/subj.{objective,subjective}`.
+
+    Returns:
+        A tuple `(texts, labels)` of 10,000 sentences: the 5,000 objective
+        ones first (label 0), then the 5,000 subjective ones (label 1).
+
+    Example:
+
+    ```python
+    texts, labels = keras_memattn.datasets.load_subj()
+    ```
+    """
+    texts, labels = [], []
+    for label, name in enumerate(("subj.objective", "subj.subjective")):
+        path = find_file(f"subj/{name}", data_dir)
+        lines = [ln.strip() for ln in _read_lines(path, "ascii")]
+        lines = [ln for ln in lines if ln]
+        texts.extend(lines)
+        labels.extend([label] * len(lines))
+    return texts, _labels(labels)
+
+
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _read_imdb_archive(path):
+    texts, labels = [], []
+    with tarfile.open(path, "r:gz") as tar:
+        members = [
+            m
+            for m in tar.getmembers()
+            if m.isfile()
+            and m.name.endswith(".txt")
+            and m.name.split("/")[-2] in ("pos", "neg")
+        ]
+        members.sort(key=lambda m: m.name)
+        for member in members:
+            raw = tar.extractfile(member).read().decode("utf-8")
+            texts.append(_BR.sub(" ", raw).strip())
+            labels.append(1 if member.name.split("/")[-2] == "pos" else 0)
+    return texts, _labels(labels)
+
+
+def load_imdb(data_dir=None):
+    """Loads the Large Movie Review Dataset v1.0 (Maas et al., 2011).
+
+    The reviews are read straight from the two gzip-compressed tar archives
+    (`imdb/aclImdb_{train,test}.tar.gz`), without unpacking them to disk.
+    HTML line breaks (`<br />`) become spaces. Reading both splits takes a
+    few seconds.
+
+    Args:
+        data_dir: optional folder holding the two archives.
+
+    Returns:
+        A dict with keys `"train"` and `"test"`, each a tuple
+        `(texts, labels)` of 25,000 reviews (0 = negative, 1 = positive),
+        ordered by file name (all negative reviews, then all positive ones).
+
+    Example:
+
+    ```python
+    data = keras_memattn.datasets.load_imdb()
+    texts, labels = data["test"]
+    ```
+    """
+    return {
+        split: _read_imdb_archive(
+            find_file(
+                f"imdb/aclImdb_{split}.tar.gz",
+                data_dir,
+                download=_download_imdb,
+            )
+        )
+        for split in ("train", "test")
+    }
+
+
+def load_ag_news(data_dir=None):
+    """Loads the test split of AG's News topic classification (Zhang, 2015).
+
+    Only the 7,600-row test split is available here (1,900 per class): the
+    120,000-row train split is not part of the package's data folder, so use
+    this set for evaluation or for small experiments with your own split.
+    Each text is the title and the description joined by `". "`, with the
+    file's literal `\\n` sequences turned into spaces.
+
+    Args:
+        data_dir: optional folder holding `ag_news/test.csv`.
+
+    Returns:
+        A dict with the key `"test"`: a tuple `(texts, labels)` with labels
+        0-3 for World, Sports, Business, Sci/Tech.
+
+    Example:
+
+    ```python
+    texts, labels = keras_memattn.datasets.load_ag_news()["test"]
+    ```
+    """
+    path = find_file(
+        "ag_news/test.csv",
+        data_dir,
+        download=_download_file(
+            _URLS["ag_news"] + "test.csv", "ag_news/test.csv"
+        ),
+    )
+    texts, labels = [], []
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.reader(f):
+            if not row:
+                continue
+            title, description = row[1], row[2]
+            text = f"{title.strip()}. {description.strip()}"
+            texts.append(text.replace("\\n", " ").replace("\\", " "))
+            labels.append(int(row[0]) - 1)
+    return {"test": (texts, _labels(labels))}
+
+
+def cross_validation_splits(labels, n_splits=10, seed=0):
+    """Stratified k-fold splits, as used for MR and SUBJ in the literature.
+
+    Uses `sklearn.model_selection.StratifiedKFold` with shuffling, so every
+    fold has the class proportions of the whole set.
+
+    Args:
+        labels: int array of shape `(num_examples,)`.
+        n_splits: number of folds, at least 2. Defaults to 10.
+        seed: seed of the shuffle. Defaults to 0.
+
+    Returns:
+        A list of `n_splits` tuples `(train_indices, test_indices)`; the test
+        indices of all folds partition `range(num_examples)`.
+
+    Example:
+
+    ```python
+    texts, labels = keras_memattn.datasets.load_subj()
+    for train_idx, test_idx in keras_memattn.datasets.cross_validation_splits(
+        labels, n_splits=10
+    ):
+        ...
+    ```
+    """
+    if (
+        isinstance(n_splits, bool)
+        or not isinstance(n_splits, (int, np.integer))
+        or n_splits < 2
+    ):
+        raise ValueError(
+            "`n_splits` must be an integer of at least 2. "
+            f"Received: n_splits={n_splits!r}"
+        )
+    try:
+        from sklearn.model_selection import StratifiedKFold
+    except ImportError as e:
+        raise ImportError(
+            "Cross-validation splits need scikit-learn: "
+            "`pip install scikit-learn`."
+        ) from e
+    labels = np.asarray(labels)
+    folds = StratifiedKFold(
+        n_splits=int(n_splits), shuffle=True, random_state=seed
+    )
+    return [
+        (train.astype("int64"), test.astype("int64"))
+        for train, test in folds.split(np.zeros(len(labels)), labels)
+    ]
+
+
+def load_text_classification(
+    path,
+    label_column="label",
+    text_column="text",
+    delimiter=None,
+    has_header=True,
+    class_names=None,
+    encoding="utf-8",
+):
+    """Loads a labelled text file of your own: TSV or CSV.
+
+    Args:
+        path: a `.tsv`, `.csv` or `.txt` file with one example per row.
+        label_column: the label column: a header name, or an int index
+            (needed when `has_header=False`). Defaults to `"label"`.
+        text_column: the text column, likewise. Defaults to `"text"`.
+        delimiter: the field separator. Defaults to a tab for `.tsv` and
+            `.txt` files and a comma otherwise.
+        has_header: whether the first row names the columns. Defaults to
+            `True`.
+        class_names: optional list of label values in label order, e.g. the
+            `class_names` returned when loading the training file, so that a
+            test file uses the same integer labels. By default the sorted set
+            of labels found in the file (numerically if they are all
+            integers).
+        encoding: the file's text encoding. Defaults to `"utf-8"`.
+
+    Returns:
+        A tuple `(texts, labels, class_names)`: a list of str, an int32
+        array indexing `class_names`, and the list of label values (as
+        str).
+
+    Raises:
+        FileNotFoundError: if `path` does not exist.
+        ValueError: if a named column is missing, the file has no rows, or a
+            label is not in `class_names`.
+
+    Example:
+
+    ```python
+    texts, labels, class_names = (
+        keras_memattn.datasets.load_text_classification(
+            "reviews.tsv", label_column="label", text_column="sentence"
+        )
+    )
+    ```
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such file: {path}")
+    if delimiter is None:
+        delimiter = "," if path.lower().endswith(".csv") else "\t"
+    with open(path, encoding=encoding, newline="") as f:
+        text = f.read()
+    rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r]
+    if has_header:
+        if not rows:
+            raise ValueError(f"{path} is empty.")
+        header, rows = [h.strip() for h in rows[0]], rows[1:]
+    else:
+        header = None
+    label_index = _column_index("label_column", label_column, header, path)
+    text_index = _column_index("text_column", text_column, header, path)
+    if not rows:
+        raise ValueError(f"{path} has no data rows.")
+    texts, raw_labels = [], []
+    for line_number, row in enumerate(rows, start=2 if has_header else 1):
+        if max(label_index, text_index) >= len(row):
+            raise ValueError(
+                f"{path}: row {line_number} has {len(row)} fields; expected "
+                f"at least {max(label_index, text_index) + 1}."
+            )
+        raw_labels.append(row[label_index].strip())
+        texts.append(row[text_index].strip())
+    if class_names is None:
+        values = set(raw_labels)
+        if all(re.fullmatch(r"-?\d+", v) for v in values):
+            class_names = sorted(values, key=int)
+        else:
+            class_names = sorted(values)
+    class_names = [str(c) for c in class_names]
+    index = {name: i for i, name in enumerate(class_names)}
+    unknown = sorted(set(raw_labels) - set(index))
+    if unknown:
+        raise ValueError(
+            f"{path}: labels {unknown[:5]} are not among "
+            f"class_names={class_names}."
+        )
+    return texts, _labels([index[v] for v in raw_labels]), class_names
+
+
+def _column_index(name, column, header, path):
+    if isinstance(column, (int, np.integer)) and not isinstance(column, bool):
+        return int(column)
+    if header is None:
+        raise ValueError(
+            f"`{name}` must be an integer index when the file has no header. "
+            f"Received: {name}={column!r}"
+        )
+    if column not in header:
+        raise ValueError(
+            f"{path} has no column named {column!r} (`{name}`). "
+            f"Columns: {header}"
+        )
+    return header.index(column)

@@ -1,0 +1,57 @@
+"""Data-parallel training through Keras' own distribution API."""
+
+import keras
+
+
+def data_parallel(devices=None):
+    """A `keras.distribution.DataParallel` over the local devices (JAX).
+
+    Each batch is split across the devices, every device holds a full copy
+    of the weights, and gradients are averaged, so the model trains as on one
+    device with the same global batch size. Create **and** train the model
+    inside the returned distribution's `scope()` (or pass it to
+    `keras.distribution.set_distribution` first).
+
+    The same API scales beyond one machine: on several GPUs of one host,
+    `keras.distribution.list_devices("gpu")` lists them; on several hosts,
+    call `keras.distribution.initialize()` on every host first (it reads the
+    coordinator address, number of processes and process id from its
+    arguments or the environment), after which `list_devices()` returns the
+    devices of all hosts and `DataParallel` shards each global batch across
+    them. Larger models can switch to `keras.distribution.ModelParallel`
+    with a `LayoutMap`; this package adds no distribution code of its own.
+
+    Args:
+        devices: optional list of device names (e.g. `["cpu:0", "cpu:1"]`).
+            Defaults to every device of the default kind,
+            `keras.distribution.list_devices()`.
+
+    Returns:
+        A `keras.distribution.DataParallel`.
+
+    Raises:
+        ValueError: when the Keras backend is not JAX; Keras' distribution
+            API is implemented for JAX only.
+
+    Example:
+
+    ```python
+    distribution = keras_memattn.models.data_parallel()
+    with distribution.scope():
+        model = keras_memattn.models.text_classifier(
+            encoder="lstm", vocab_size=1000, num_classes=2
+        )
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=64)
+    ```
+    """
+    backend = keras.backend.backend()
+    if backend != "jax":
+        raise ValueError(
+            "Data-parallel training uses `keras.distribution.DataParallel`, "
+            "which Keras implements for the JAX backend only. Set "
+            f"KERAS_BACKEND=jax. Received: backend={backend!r}"
+        )
+    if devices is None:
+        devices = keras.distribution.list_devices()
+    return keras.distribution.DataParallel(devices=list(devices))

@@ -1,0 +1,86 @@
+"""Classification metrics in the form the CLI and the benchmarks report."""
+
+import numpy as np
+
+
+def classification_metrics(y_true, y_pred, class_names=None):
+    """Accuracy, macro-F1 and the scikit-learn classification report.
+
+    Args:
+        y_true: int array of true labels, `(num_examples,)`.
+        y_pred: int array of predicted labels, same shape.
+        class_names: optional list of names, one per class index.
+
+    Returns:
+        A JSON-able dict with `"accuracy"`, `"macro_f1"` (the unweighted
+        mean of the per-class F1 over the classes in `class_names`, or over
+        the labels present), `"num_examples"` and, when scikit-learn is
+        installed, `"report"`
+        (`sklearn.metrics.classification_report(..., output_dict=True)`).
+
+    Example:
+
+    ```python
+    metrics = keras_memattn.models.classification_metrics([0, 1, 1], [0, 1, 0])
+    ```
+    """
+    y_true = np.asarray(y_true).astype("int64").reshape(-1)
+    y_pred = np.asarray(y_pred).astype("int64").reshape(-1)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            "`y_true` and `y_pred` must have the same length. Received: "
+            f"{y_true.shape[0]} and {y_pred.shape[0]}"
+        )
+    if class_names is not None:
+        labels = np.arange(len(class_names))
+    else:
+        labels = np.union1d(y_true, y_pred)
+    f1 = []
+    for c in labels:
+        tp = np.sum((y_pred == c) & (y_true == c))
+        predicted = np.sum(y_pred == c)
+        actual = np.sum(y_true == c)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        total = precision + recall
+        f1.append(2 * precision * recall / total if total else 0.0)
+    metrics = {
+        "accuracy": float(np.mean(y_true == y_pred)) if len(y_true) else 0.0,
+        "macro_f1": float(np.mean(f1)) if f1 else 0.0,
+        "num_examples": int(len(y_true)),
+    }
+    try:
+        from sklearn.metrics import classification_report
+    except ImportError:
+        return metrics
+    metrics["report"] = classification_report(
+        y_true,
+        y_pred,
+        labels=labels,
+        target_names=(
+            None if class_names is None else [str(c) for c in class_names]
+        ),
+        output_dict=True,
+        zero_division=0,
+    )
+    return metrics
+
+
+def summarize_folds(fold_metrics):
+    """Mean and standard deviation of accuracy and macro-F1 over folds.
+
+    Args:
+        fold_metrics: a list of dicts from `classification_metrics`.
+
+    Returns:
+        A dict `{"accuracy": {"mean", "std"}, "macro_f1": {"mean", "std"}}`
+        (population standard deviation, as over a fixed set of folds).
+    """
+    summary = {}
+    for key in ("accuracy", "macro_f1"):
+        values = np.array([m[key] for m in fold_metrics], dtype="float64")
+        summary[key] = {
+            "mean": float(values.mean()),
+            "std": float(values.std()),
+        }
+    return summary

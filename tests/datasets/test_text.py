@@ -1,0 +1,158 @@
+import io
+import os
+import tarfile
+
+import numpy as np
+import pytest
+
+from keras_memattn import datasets
+
+
+def test_sst2_splits_and_escapes():
+    data = datasets.load_sst2()
+    sizes = {k: len(v[0]) for k, v in data.items()}
+    assert sizes == {"train": 67349, "dev": 872, "test": 1821}
+    for texts, labels in data.values():
+        assert labels.dtype == np.int32
+        assert set(np.unique(labels)) == {0, 1}
+        assert len(texts) == len(labels)
+        assert all(isinstance(t, str) and t == t.strip() for t in texts[:50])
+    dev_test = data["dev"][0] + data["test"][0]
+    assert not any("-lrb-" in t or "-rrb-" in t for t in dev_test)
+    assert any("(" in t for t in dev_test)
+    assert data["test"][1].sum() == 909
+
+
+def test_trec_coarse_and_fine():
+    data = datasets.load_trec()
+    assert data["class_names"] == ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
+    assert len(data["train"][0]) == 5452
+    np.testing.assert_array_equal(
+        np.bincount(data["test"][1]), [9, 138, 94, 65, 81, 113]
+    )
+    # The one byte that is not UTF-8 is read, not dropped.
+    assert any("sister\xf0city" in t for t in data["train"][0])
+    assert not any(":" in t.split(" ")[0] for t in data["test"][0][:20])
+    fine = datasets.load_trec(fine=True)
+    assert len(fine["class_names"]) == 50
+    assert fine["train"][1].max() == 49
+    coarse_of_fine = [
+        fine["class_names"][i].split(":")[0] for i in fine["test"][1]
+    ]
+    assert coarse_of_fine == [data["class_names"][i] for i in data["test"][1]]
+
+
+def test_mr_and_subj():
+    texts, labels = datasets.load_mr()
+    assert len(texts) == 10662
+    np.testing.assert_array_equal(np.bincount(labels), [5331, 5331])
+    # Windows-1252 punctuation decodes to the real characters.
+    assert any("\u2026" in t for t in texts)
+    texts, labels = datasets.load_subj()
+    assert len(texts) == 10000
+    np.testing.assert_array_equal(np.bincount(labels), [5000, 5000])
+
+
+def test_ag_news_test_only():
+    data = datasets.load_ag_news()
+    assert list(data) == ["test"]
+    texts, labels = data["test"]
+    np.testing.assert_array_equal(np.bincount(labels), [1900] * 4)
+    assert not any("\\n" in t for t in texts)
+
+
+def _write_imdb_archive(folder, split, reviews):
+    os.makedirs(folder / "imdb", exist_ok=True)
+    path = folder / "imdb" / f"aclImdb_{split}.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in reviews.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(f"aclImdb/{split}/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo(f"aclImdb/{split}/urls_pos.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"url"))
+
+
+def test_imdb_reads_archives_without_unpacking(tmp_path):
+    reviews = {
+        "pos/0_9.txt": "Great.<br /><br />Loved it \u00e9",
+        "neg/1_2.txt": "Bad<br/>film",
+        "neg/0_1.txt": "Awful",
+    }
+    for split in ("train", "test"):
+        _write_imdb_archive(tmp_path, split, reviews)
+    before = sorted(os.listdir(tmp_path / "imdb"))
+    data = datasets.load_imdb(data_dir=tmp_path)
+    texts, labels = data["train"]
+    assert texts == ["Awful", "Bad film", "Great.  Loved it \u00e9"]
+    np.testing.assert_array_equal(labels, [0, 0, 1])
+    assert sorted(os.listdir(tmp_path / "imdb")) == before
+
+
+def test_missing_file_names_the_three_ways(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERAS_MEMATTN_DATA", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    with pytest.raises(FileNotFoundError) as info:
+        datasets.load_subj(data_dir=tmp_path)
+    message = str(info.value)
+    assert "subj/subj.objective" in message
+    assert "data_dir" in message and "KERAS_MEMATTN_DATA" in message
+
+
+def test_cross_validation_splits_partition_and_stratify():
+    labels = np.array([0] * 30 + [1] * 10)
+    folds = datasets.cross_validation_splits(labels, n_splits=5, seed=3)
+    assert len(folds) == 5
+    tests = np.concatenate([test for _, test in folds])
+    np.testing.assert_array_equal(np.sort(tests), np.arange(40))
+    for train, test in folds:
+        assert not set(train) & set(test)
+        np.testing.assert_array_equal(np.bincount(labels[test]), [6, 2])
+    again = datasets.cross_validation_splits(labels, n_splits=5, seed=3)
+    other = datasets.cross_validation_splits(labels, n_splits=5, seed=4)
+    np.testing.assert_array_equal(folds[0][1], again[0][1])
+    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(folds, other))
+    with pytest.raises(ValueError, match="n_splits=1"):
+        datasets.cross_validation_splits(labels, n_splits=1)
+
+
+def test_load_text_classification(tmp_path):
+    path = tmp_path / "data.tsv"
+    path.write_text("id\tsentence\tlabel\n1\tgood one\tpos\n2\tbad\tneg\n")
+    texts, labels, names = datasets.load_text_classification(
+        path, label_column="label", text_column="sentence"
+    )
+    assert texts == ["good one", "bad"]
+    assert names == ["neg", "pos"]
+    np.testing.assert_array_equal(labels, [1, 0])
+    # A second file reuses the first file's classes.
+    other = tmp_path / "other.tsv"
+    other.write_text("id\tsentence\tlabel\n3\tmeh\tneg\n")
+    _, labels, names2 = datasets.load_text_classification(
+        other, "label", "sentence", class_names=names
+    )
+    assert names2 == names and labels.tolist() == [0]
+
+    csv_path = tmp_path / "data.csv"
+    csv_path.write_text('10,"a, quoted text"\n2,plain\n')
+    texts, labels, names = datasets.load_text_classification(
+        csv_path, label_column=0, text_column=1, has_header=False
+    )
+    assert texts == ["a, quoted text", "plain"]
+    assert names == ["2", "10"]  # numeric labels sort numerically
+    np.testing.assert_array_equal(labels, [1, 0])
+
+
+def test_load_text_classification_errors(tmp_path):
+    path = tmp_path / "data.tsv"
+    path.write_text("label\ttext\n1\tfine\n")
+    with pytest.raises(ValueError, match="no column named 'sentence'"):
+        datasets.load_text_classification(path, text_column="sentence")
+    with pytest.raises(FileNotFoundError, match="missing.tsv"):
+        datasets.load_text_classification(tmp_path / "missing.tsv")
+    with pytest.raises(ValueError, match="not among"):
+        datasets.load_text_classification(path, class_names=["0"])
+    with pytest.raises(ValueError, match="integer index"):
+        datasets.load_text_classification(path, has_header=False)

@@ -1,0 +1,229 @@
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from keras_memattn import datasets
+from keras_memattn import models
+
+TEXTS = ["a good film", "a bad film !", "great acting , good story", "dull"]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+
+
+def _small(encoder, **kwargs):
+    encoder_kwargs = None
+    if encoder == "mann":
+        encoder_kwargs = {"memory_size": 4, "memory_width": 4}
+    defaults = dict(
+        vocab_size=20,
+        num_classes=3,
+        embedding_dim=8,
+        units=8,
+        num_heads=2,
+        sequence_length=6,
+        encoder_kwargs=encoder_kwargs,
+    )
+    defaults.update(kwargs)
+    return models.text_classifier(encoder, **defaults)
+
+
+def _ids(seed=0):
+    ids = np.random.default_rng(seed).integers(2, 20, size=(3, 6))
+    ids[0, 3:] = 0
+    return ids.astype("int32")
+
+
+@pytest.mark.parametrize("encoder", models.ENCODERS)
+def test_every_encoder_gives_probabilities_and_ignores_padding(encoder):
+    pooling = "mean" if encoder == "self_attention" else "attention"
+    model = _small(encoder, pooling=pooling)
+    ids = _ids()
+    probs = keras.ops.convert_to_numpy(model(ids))
+    assert probs.shape == (3, 3)
+    assert probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+    # What sits in the padded positions must not matter.
+    other = ids.copy()
+    other[1:] = _ids(seed=1)[1:]
+    out = keras.ops.convert_to_numpy(model(other))
+    np.testing.assert_allclose(out[0], probs[0], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "encoder, pooling, bidirectional",
+    [
+        ("lstm", "last", False),
+        ("gru", "mean", True),
+        ("wm_lstm", "last", True),
+    ],
+)
+def test_pooling_and_bidirectional_variants(encoder, pooling, bidirectional):
+    model = _small(encoder, pooling=pooling, bidirectional=bidirectional)
+    encoder_layer = model.get_layer("encoder")
+    assert isinstance(encoder_layer, keras.layers.Bidirectional) == (
+        bidirectional
+    )
+    ids = _ids()
+    full = keras.ops.convert_to_numpy(model(ids))
+    # The padded row gives the same output as the unpadded prefix alone.
+    prefix_model = _small(
+        encoder,
+        pooling=pooling,
+        bidirectional=bidirectional,
+        sequence_length=None,
+    )
+    prefix_model.set_weights(model.get_weights())
+    assert full.shape == (3, 3)
+    short = keras.ops.convert_to_numpy(prefix_model(ids[:1, :3]))
+    np.testing.assert_allclose(short[0], full[0], atol=1e-5)
+
+
+def test_saved_model_carries_vectorizer_and_class_names(tmp_path):
+    vectorizer = datasets.TextVectorizer().fit(TEXTS)
+    model = models.text_classifier(
+        "gru",
+        embedding_dim=8,
+        units=8,
+        pooling="attention",
+        vectorizer=vectorizer,
+        class_names=["neg", "pos"],
+    )
+    assert model.input_shape == (None, vectorizer.sequence_length)
+    assert model.get_layer("embedding").input_dim == vectorizer.vocabulary_size
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(vectorizer(TEXTS), np.array([1, 0, 1, 0]), epochs=1, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert models.get_class_names(loaded) == ["neg", "pos"]
+    revived = models.get_vectorizer(loaded)
+    assert revived.get_config() == vectorizer.get_config()
+    ids = revived(["a good story", "dull film"])
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(ids)),
+        keras.ops.convert_to_numpy(model(ids)),
+        atol=1e-6,
+    )
+    assert models.get_vectorizer(_small("lstm")) is None
+
+
+def test_mixed_precision_outputs_float32():
+    keras.config.set_dtype_policy("mixed_float16")
+    model = _small("gru", pooling="attention")
+    probs = model(_ids())
+    assert keras.backend.standardize_dtype(probs.dtype) == "float32"
+    assert np.isfinite(keras.ops.convert_to_numpy(probs)).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"encoder": "cnn"}, "encoder='cnn'"),
+        ({"pooling": "max"}, "pooling='max'"),
+        ({"num_classes": 1}, "num_classes=1"),
+        ({"units": 0}, "units=0"),
+        ({"dropout": 1.0}, "dropout=1.0"),
+        ({"encoder": "self_attention", "bidirectional": True}, "recurrent"),
+        ({"encoder": "self_attention", "pooling": "last"}, "recurrent"),
+        (
+            {"encoder": "self_attention", "sequence_length": None},
+            "sequence_length=None",
+        ),
+        ({"class_names": ["a", "b"]}, "len\\(class_names\\)=2"),
+    ],
+)
+def test_argument_errors(kwargs, match):
+    arguments = dict(
+        encoder="lstm", vocab_size=10, num_classes=3, sequence_length=5
+    )
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        models.text_classifier(**arguments)
+
+
+def test_classification_metrics():
+    metrics = models.classification_metrics(
+        [0, 0, 1, 1, 2], [0, 1, 1, 1, 0], ["a", "b", "c"]
+    )
+    assert metrics["accuracy"] == pytest.approx(0.6)
+    # F1 per class: a 0.5, b 0.8, c 0.0.
+    assert metrics["macro_f1"] == pytest.approx((0.5 + 0.8 + 0.0) / 3)
+    assert metrics["report"]["b"]["f1-score"] == pytest.approx(0.8)
+    summary = models.summarize_folds(
+        [{"accuracy": 0.5, "macro_f1": 0.4}, {"accuracy": 0.7, "macro_f1": 0.6}]
+    )
+    assert summary["accuracy"]["mean"] == pytest.approx(0.6)
+    assert summary["accuracy"]["std"] == pytest.approx(0.1)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() == "jax", reason="the error is for other backends"
+)
+def test_data_parallel_needs_jax():
+    with pytest.raises(ValueError, match="KERAS_BACKEND=jax"):
+        models.data_parallel()
+
+
+_DATA_PARALLEL_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import keras, numpy as np
+    from keras_memattn import models
+
+    def train(distribution):
+        keras.utils.set_random_seed(0)
+        rng = np.random.default_rng(0)
+        ids = rng.integers(1, 30, size=(64, 8)).astype("int32")
+        labels = (ids[:, 0] > 15).astype("int32")
+        def build():
+            model = models.text_classifier(
+                "gru", vocab_size=30, num_classes=2, embedding_dim=8,
+                units=8, pooling="mean", sequence_length=8)
+            model.compile(keras.optimizers.SGD(0.5),
+                          "sparse_categorical_crossentropy")
+            model.fit(ids, labels, batch_size=16, epochs=2, shuffle=False,
+                      verbose=0)
+            return model
+        if distribution is None:
+            model = build()
+        else:
+            with distribution.scope():
+                model = build()
+        return [np.asarray(w) for w in model.get_weights()]
+
+    devices = keras.distribution.list_devices()
+    single = train(None)
+    parallel = train(models.data_parallel())
+    diff = max(float(np.max(np.abs(a - b))) for a, b in zip(single, parallel))
+    print(json.dumps({"devices": len(devices), "diff": diff}))
+    """
+)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "jax", reason="DataParallel is JAX-only"
+)
+def test_data_parallel_matches_single_device():
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        XLA_FLAGS="--xla_force_host_platform_device_count=2",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", _DATA_PARALLEL_SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["devices"] == 2
+    assert result["diff"] < 1e-4

@@ -1,0 +1,259 @@
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_memattn import cli
+
+WORDS = {0: ["dull", "bad", "boring"], 1: ["great", "fine", "good"]}
+
+
+def _write_tsv(path, n=60, seed=0, single_class=False):
+    rng = np.random.default_rng(seed)
+    lines = ["label\tsentence"]
+    for i in range(n):
+        label = 0 if single_class else i % 2
+        words = rng.choice(WORDS[label], size=3).tolist() + ["film"]
+        lines.append(f"{['neg', 'pos'][label]}\t{' '.join(words)}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _train_args(tmp_path, *extra):
+    return [
+        "train",
+        "--train",
+        str(_write_tsv(tmp_path / "train.tsv")),
+        "--text-column",
+        "sentence",
+        "--encoder",
+        "gru",
+        "--pooling",
+        "mean",
+        "--units",
+        "4",
+        "--embedding-dim",
+        "4",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "64",
+        "--quiet",
+        *extra,
+    ]
+
+
+def _assert_one_line_error(capsys, argv, match, created=None):
+    code = cli.main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("memattn") and match in err, err
+    if created is not None:
+        assert not os.path.exists(created)
+        leftovers = [
+            n for n in os.listdir(os.path.dirname(created)) if "memattn" in n
+        ]
+        assert leftovers == []
+
+
+def test_train_predict_evaluate_round_trip(tmp_path, capsys):
+    test_file = _write_tsv(tmp_path / "test.tsv", n=20, seed=1)
+    out = tmp_path / "run"
+    code = cli.main(
+        _train_args(tmp_path, "--test", str(test_file), "--out", str(out))
+    )
+    assert code == 0
+    stdout = capsys.readouterr().out
+    assert "accuracy" in stdout and str(out) in stdout
+    assert sorted(os.listdir(out)) == ["metrics.json", "model.keras"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["class_names"] == ["neg", "pos"]
+    assert metrics["backend"] == keras.backend.backend()
+    assert metrics["test"]["num_examples"] == 20
+    assert 0.0 <= metrics["test"]["accuracy"] <= 1.0
+    assert set(metrics["test"]["report"]) >= {"neg", "pos", "macro avg"}
+    assert [n for n in os.listdir(tmp_path) if n.startswith(".memattn")] == []
+
+    assert (
+        cli.main(["predict", str(out / "model.keras"), "good film", "bad"]) == 0
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    label, probability, text = lines[0].split("\t")
+    assert label in ("neg", "pos") and 0.5 <= float(probability) <= 1.0
+    assert text == "good film"
+
+    code = cli.main(
+        [
+            "evaluate",
+            str(out / "model.keras"),
+            "--test",
+            str(test_file),
+            "--text-column",
+            "sentence",
+        ]
+    )
+    assert code == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+
+
+def test_cross_validation_writes_per_fold_metrics(tmp_path, capsys):
+    out, logs = tmp_path / "cv", tmp_path / "logs"
+    code = cli.main(
+        _train_args(
+            tmp_path, "--cv", "2", "--out", str(out), "--tensorboard", str(logs)
+        )
+    )
+    assert code == 0
+    for fold in ("fold1", "fold2"):
+        assert os.listdir(logs / fold / "train")  # TensorBoard event files
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["folds"]) == 2
+    accuracies = [f["accuracy"] for f in metrics["folds"]]
+    assert metrics["cross_validation"]["accuracy"]["mean"] == pytest.approx(
+        np.mean(accuracies)
+    )
+    assert sum(f["num_examples"] for f in metrics["folds"]) == 60
+    assert "+-" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["train", "--task", "nope"], "unknown task 'nope'"),
+        (["train", "--task", "trec", "--encoder", "cnn"], "unknown encoder"),
+        (["train", "--task", "trec", "--epochs", "0"], "--epochs must be"),
+        (["train", "--task", "trec", "--cv", "5"], "--cv applies"),
+        (["train"], "pass --task"),
+        (["train", "--train", "missing.tsv", "--cv", "2"], "missing.tsv"),
+        (["predict", "missing.keras", "text"], "missing.keras"),
+        (["evaluate", "missing.keras", "--task", "sst2"], "missing.keras"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(argv, match, capsys, tmp_path):
+    argv = [a if a != "missing.tsv" else str(tmp_path / a) for a in argv]
+    _assert_one_line_error(capsys, argv, match)
+
+
+def test_bad_files_leave_nothing_behind(tmp_path, capsys):
+    out = tmp_path / "out"
+    bad_columns = tmp_path / "bad.tsv"
+    bad_columns.write_text("label\ttext\npos\tgood\n")
+    _assert_one_line_error(
+        capsys,
+        [
+            "train",
+            "--train",
+            str(bad_columns),
+            "--text-column",
+            "sentence",
+            "--cv",
+            "2",
+            "--out",
+            str(out),
+        ],
+        "no column named 'sentence'",
+        created=str(out),
+    )
+    one_class = _write_tsv(tmp_path / "one.tsv", single_class=True)
+    _assert_one_line_error(
+        capsys,
+        [
+            "train",
+            "--train",
+            str(one_class),
+            "--text-column",
+            "sentence",
+            "--cv",
+            "2",
+            "--out",
+            str(out),
+        ],
+        "single class",
+        created=str(out),
+    )
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() == "jax", reason="the error is for other backends"
+)
+def test_data_parallel_flag_needs_jax(tmp_path, capsys):
+    _assert_one_line_error(
+        capsys, _train_args(tmp_path, "--cv", "2", "--data-parallel"), "JAX"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    keras.backend.backend() != "jax", reason="DataParallel is JAX-only"
+)
+def test_data_parallel_flag_trains_on_two_devices(tmp_path):
+    # Two virtual CPU devices need a fresh process (XLA reads the flag once).
+    out = tmp_path / "dp"
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    argv = _train_args(tmp_path, "--cv", "2", "--data-parallel")
+    argv[argv.index("--batch-size") + 1] = "16"
+    proc = subprocess.run(
+        [sys.executable, "-m", "keras_memattn.cli", *argv, "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [f["num_examples"] for f in metrics["folds"]] == [30, 30]
+    argv[argv.index("--batch-size") + 1] = "15"
+    proc = subprocess.run(
+        [sys.executable, "-m", "keras_memattn.cli", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2
+    assert "multiple of the 2 devices" in proc.stderr
+
+
+def test_export_subcommand_is_registered_when_available():
+    parser = cli.build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert {"train", "evaluate", "predict"} <= set(commands)
+    try:
+        import keras_memattn.export.cli  # noqa: F401
+    except ModuleNotFoundError:
+        assert "export" not in commands
+    else:
+        assert "export" in commands
+
+
+def test_copy_task_trains_a_sequence_model(tmp_path, capsys):
+    out = tmp_path / "copy"
+    argv = ["train", "--task", "copy", "--encoder", "gru", "--units", "8"]
+    argv += ["--num-train", "64", "--copy-length", "3", "--epochs", "1"]
+    assert cli.main([*argv, "--quiet", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["task"] == "copy" and metrics["encoder"] == "gru"
+    assert 0.0 <= metrics["test"]["bit_accuracy"] <= 1.0
+    model = keras.models.load_model(out / "model.keras")
+    assert model.output_shape == (None, None, 8)
+    assert "bit_accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["train", "--task", "babi", "--babi-task", "21"], "--babi-task"),
+        (["train", "--task", "babi", "--encoder", "lstm"], "unknown encoder"),
+        (["train", "--task", "copy", "--encoder", "self_attention"], "unknown"),
+    ],
+)
+def test_sequence_task_bad_input(argv, match, capsys):
+    _assert_one_line_error(capsys, argv, match)
