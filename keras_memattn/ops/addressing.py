@@ -1,0 +1,280 @@
+"""Memory addressing: similarity, content weights and NTM location addressing.
+
+A memory is a tensor of shape `(..., N, D)` (N slots of width D) and a key is
+a tensor of shape `(..., D)`; every weighting is a tensor of shape `(..., N)`
+that is non-negative and sums to one over the slots. All the arithmetic runs
+in float32 (float64 when an input is float64), whatever the dtype of the
+inputs, and the functions return that working dtype: callers cast the result
+to their compute dtype where they need to.
+
+The location steps follow the Neural Turing Machine (Graves et al., 2014):
+
+$$
+\\begin{aligned}
+w^c_t[i] &= \\operatorname{softmax}_i\\big(\\beta_t\\, K(k_t, M_t[i])\\big) \\\\
+w^g_t &= g_t\\, w^c_t + (1 - g_t)\\, w_{t-1} \\\\
+\\tilde w_t[i] &= \\textstyle\\sum_{j} w^g_t[j]\\, s_t[(i - j) \\bmod N] \\\\
+w_t[i] &= \\tilde w_t[i]^{\\gamma_t} \\big/ \\textstyle\\sum_j
+    \\tilde w_t[j]^{\\gamma_t}
+\\end{aligned}
+$$
+
+The circular convolution is a weighted sum of `ops.roll`s (no FFT, so it
+runs on every backend and converts to TF-Lite builtins), and the power is
+computed as `softmax(gamma * log(w + epsilon))`, which equals the normalised
+power of `w + epsilon` and neither underflows nor overflows.
+"""
+
+import keras
+from keras import ops
+
+from keras_memattn import _validation
+from keras_memattn.ops.masking import masked_softmax
+
+__all__ = [
+    "SIMILARITIES",
+    "circular_shift",
+    "content_weights",
+    "interpolate",
+    "ntm_weights",
+    "sharpen",
+    "similarity",
+]
+
+SIMILARITIES = ("cosine", "dot", "hamming")
+
+
+def _work_dtype(*tensors):
+    for t in tensors:
+        if keras.backend.standardize_dtype(t.dtype) == "float64":
+            return "float64"
+    return "float32"
+
+
+def _to_work(work_dtype, *tensors):
+    return [ops.cast(t, work_dtype) for t in tensors]
+
+
+def similarity(keys, memory, kind="cosine", epsilon=1e-6, **hamming_kwargs):
+    """Similarity of a key with every slot of a memory.
+
+    * `"cosine"`: $k \\cdot m / (\\sqrt{\\lVert k\\rVert^2 + \\epsilon^2}
+      \\sqrt{\\lVert m\\rVert^2 + \\epsilon^2})$, in $[-1, 1]$; zero (and
+      with finite gradients) for an all-zero key or slot.
+    * `"dot"`: $k \\cdot m$, unbounded.
+    * `"hamming"`: the bounded, bit-weighted Hamming similarity of Q-MANN on
+      fixed-point words, `keras_memattn.ops.quantization.hamming_similarity`.
+
+    Args:
+        keys: tensor of shape `(..., D)`.
+        memory: tensor of shape `(..., N, D)`; its leading axes broadcast
+            with those of `keys`.
+        kind: one of `"cosine"`, `"dot"`, `"hamming"`. Defaults to
+            `"cosine"`.
+        epsilon: small positive number added (squared) under the norms of
+            the cosine similarity. Defaults to `1e-6`.
+        **hamming_kwargs: passed on to `hamming_similarity` (`word_length`,
+            `integer_bits`, `scale`) when `kind="hamming"`.
+
+    Returns:
+        Tensor of shape `(..., N)` in float32 (float64 for float64 inputs).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_memattn.ops import similarity
+    >>> memory = np.array([[[1.0, 0.0], [0.0, 2.0], [-3.0, 0.0]]])
+    >>> keys = np.array([[2.0, 0.0]])
+    >>> np.round(np.asarray(similarity(keys, memory)), 3).tolist()
+    [[1.0, 0.0, -1.0]]
+    """
+    _validation.one_of("kind", kind, SIMILARITIES)
+    keys = ops.convert_to_tensor(keys)
+    memory = ops.convert_to_tensor(memory)
+    work = _work_dtype(keys, memory)
+    keys, memory = _to_work(work, keys, memory)
+    if kind == "hamming":
+        # Imported here so that this module does not depend on the
+        # quantization module unless the Hamming similarity is used.
+        from keras_memattn.ops.quantization import hamming_similarity
+
+        return ops.cast(
+            hamming_similarity(keys, memory, **hamming_kwargs), work
+        )
+    if hamming_kwargs:
+        raise ValueError(
+            "Hamming similarity arguments were given with "
+            f"kind={kind!r}. Received: {sorted(hamming_kwargs)}"
+        )
+    dot = ops.sum(ops.expand_dims(keys, -2) * memory, axis=-1)
+    if kind == "dot":
+        return dot
+    eps2 = float(epsilon) ** 2
+    key_norm = ops.sqrt(
+        ops.sum(ops.square(keys), axis=-1, keepdims=True) + eps2
+    )
+    mem_norm = ops.sqrt(ops.sum(ops.square(memory), axis=-1) + eps2)
+    return dot / (key_norm * mem_norm)
+
+
+def content_weights(
+    keys,
+    memory,
+    strength,
+    kind="cosine",
+    mask=None,
+    epsilon=1e-6,
+    **hamming_kwargs,
+):
+    """Content addressing: `softmax(strength * similarity(keys, memory))`.
+
+    Args:
+        keys: tensor of shape `(..., D)`.
+        memory: tensor of shape `(..., N, D)`.
+        strength: key strength $\\beta \\ge 0$, of shape `(..., 1)` (or
+            anything that broadcasts against `(..., N)`).
+        kind: similarity, one of `"cosine"`, `"dot"`, `"hamming"`.
+        mask: optional boolean tensor broadcastable to `(..., N)`; slots
+            where it is False get zero weight (a row with no allowed slot
+            gets all zeros).
+        epsilon: see `similarity`.
+        **hamming_kwargs: see `similarity`.
+
+    Returns:
+        Weights of shape `(..., N)`: non-negative, summing to one over the
+        slots, in float32 (float64 for float64 inputs).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_memattn.ops import content_weights
+    >>> memory = np.array([[[1.0, 0.0], [0.0, 1.0]]])
+    >>> w = content_weights(np.array([[1.0, 0.0]]), memory, np.array([[50.0]]))
+    >>> np.round(np.asarray(w), 3).tolist()
+    [[1.0, 0.0]]
+    """
+    sim = similarity(keys, memory, kind=kind, epsilon=epsilon, **hamming_kwargs)
+    strength = ops.cast(ops.convert_to_tensor(strength), sim.dtype)
+    return masked_softmax(strength * sim, mask=mask, axis=-1)
+
+
+def interpolate(content, previous, gate):
+    """Interpolation gate: `gate * content + (1 - gate) * previous`.
+
+    Args:
+        content: content weights, `(..., N)`.
+        previous: the weights of the previous step, `(..., N)`.
+        gate: $g \\in [0, 1]$, of shape `(..., 1)`.
+
+    Returns:
+        Weights of shape `(..., N)` in the working dtype.
+    """
+    content = ops.convert_to_tensor(content)
+    previous = ops.convert_to_tensor(previous)
+    gate = ops.convert_to_tensor(gate)
+    work = _work_dtype(content, previous, gate)
+    content, previous, gate = _to_work(work, content, previous, gate)
+    return gate * content + (1.0 - gate) * previous
+
+
+def circular_shift(weights, shift):
+    """Circular convolution of weights with a shift distribution.
+
+    `shift[..., j]` is the weight of a shift by `j - S` slots, for
+    `S = (shift.shape[-1] - 1) // 2`: the result is
+    `sum_j shift[..., j] * roll(weights, j - S)`. A one-hot `shift` at index
+    `j` therefore equals `ops.roll(weights, j - S, axis=-1)`.
+
+    Args:
+        weights: tensor of shape `(..., N)`.
+        shift: tensor of shape `(..., 2 S + 1)`: a distribution over the
+            shifts `-S, ..., S` (an odd length is required).
+
+    Returns:
+        Tensor of shape `(..., N)` in the working dtype; it sums to one
+        when `weights` and `shift` do.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_memattn.ops import circular_shift
+    >>> w = np.array([[1.0, 0.0, 0.0, 0.0]])
+    >>> np.asarray(circular_shift(w, np.array([[0.0, 0.0, 1.0]]))).tolist()
+    [[0.0, 1.0, 0.0, 0.0]]
+    """
+    weights = ops.convert_to_tensor(weights)
+    shift = ops.convert_to_tensor(shift)
+    work = _work_dtype(weights, shift)
+    weights, shift = _to_work(work, weights, shift)
+    width = shift.shape[-1]
+    if width is None or width % 2 != 1:
+        raise ValueError(
+            "The last axis of `shift` must have an odd length 2 * S + 1. "
+            f"Received: shift.shape={tuple(shift.shape)}"
+        )
+    radius = (width - 1) // 2
+    out = None
+    for j in range(width):
+        term = shift[..., j : j + 1] * ops.roll(weights, j - radius, axis=-1)
+        out = term if out is None else out + term
+    return out
+
+
+def sharpen(weights, gamma, epsilon=1e-6):
+    """Sharpening: `(w + epsilon) ** gamma`, normalised over the slots.
+
+    Computed as `softmax(gamma * log(w + epsilon))`, which is the same
+    number without the underflow of large powers.
+
+    Args:
+        weights: non-negative tensor of shape `(..., N)`.
+        gamma: exponent $\\gamma \\ge 1$, of shape `(..., 1)`.
+        epsilon: added to the weights before the logarithm. Defaults to
+            `1e-6`.
+
+    Returns:
+        Weights of shape `(..., N)` summing to one, in the working dtype.
+    """
+    weights = ops.convert_to_tensor(weights)
+    gamma = ops.convert_to_tensor(gamma)
+    work = _work_dtype(weights, gamma)
+    weights, gamma = _to_work(work, weights, gamma)
+    logits = gamma * ops.log(ops.maximum(weights, 0.0) + float(epsilon))
+    return ops.softmax(logits, axis=-1)
+
+
+def ntm_weights(
+    keys,
+    memory,
+    strength,
+    gate,
+    shift,
+    gamma,
+    previous,
+    kind="cosine",
+    epsilon=1e-6,
+    **hamming_kwargs,
+):
+    """The full NTM addressing: content, interpolation, shift, sharpening.
+
+    Args:
+        keys: `(..., D)`.
+        memory: `(..., N, D)`.
+        strength: key strength, `(..., 1)`.
+        gate: interpolation gate in `[0, 1]`, `(..., 1)`.
+        shift: distribution over the shifts `-S..S`, `(..., 2 S + 1)`.
+        gamma: sharpening exponent (>= 1), `(..., 1)`.
+        previous: the previous weights, `(..., N)`.
+        kind: similarity, one of `"cosine"`, `"dot"`, `"hamming"`.
+        epsilon: used in the cosine norms and in the sharpening.
+        **hamming_kwargs: see `similarity`.
+
+    Returns:
+        Weights of shape `(..., N)` summing to one, in the working dtype.
+    """
+    content = content_weights(
+        keys, memory, strength, kind=kind, epsilon=epsilon, **hamming_kwargs
+    )
+    gated = interpolate(content, previous, gate)
+    shifted = circular_shift(gated, shift)
+    return sharpen(shifted, gamma, epsilon=epsilon)
