@@ -1,0 +1,247 @@
+"""Speed of WorkingMemoryLSTM and AttentionGRU against Keras' LSTM and GRU.
+
+For each sequence length, times one training step (batch 64, 128 features,
+128 units, Adam, MSE on the last output) and one batch-1 inference call of
+each new layer and of its Keras baseline, in the same process on the active
+backend. Candidate and baseline calls alternate, so that load on a shared
+machine hits both alike; each time is the median of the repeats. On PyTorch
+the script also times `torch.nn.LSTM` / `torch.nn.GRU` of the same size as a
+native reference.
+
+Run once per backend:
+
+    KERAS_BACKEND=jax python benchmarks/recurrent.py [--quick]
+
+Writes `benchmarks/results/recurrent-<backend>.json` and
+`docs/benchmarks/recurrent-<backend>.md`.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+
+import keras
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import common  # noqa: E402
+from keras_memattn.layers import AttentionGRU  # noqa: E402
+from keras_memattn.layers import WorkingMemoryLSTM  # noqa: E402
+
+BATCH, FEATURES, UNITS = 64, 128, 128
+LENGTHS = (50, 100, 200, 400)
+QUICK_LENGTHS = (50, 100)
+PAIRS = (
+    ("WorkingMemoryLSTM", WorkingMemoryLSTM, "LSTM", keras.layers.LSTM, "LSTM"),
+    ("AttentionGRU", AttentionGRU, "GRU", keras.layers.GRU, "GRU"),
+)
+# Targets from the issue: time ratio to the Keras baseline on TF and JAX.
+RATIO_TARGETS = {"WorkingMemoryLSTM": 1.5, "AttentionGRU": 1.15}
+SLOW_MS = 1000.0  # Configurations slower than this get fewer repeats.
+
+
+def _model(layer_cls, steps):
+    inputs = keras.Input((steps, FEATURES), batch_size=None)
+    return keras.Model(inputs, layer_cls(UNITS)(inputs))
+
+
+def _interleaved(fns, repeats, warmup):
+    """Median ms of each function, calling them in turns."""
+    for fn in fns:
+        common.median_ms(fn, warmup=warmup, repeats=1)
+    probe = max(common.median_ms(fn, warmup=0, repeats=1) for fn in fns)
+    if probe > SLOW_MS:
+        repeats = min(repeats, 3)
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, bucket in zip(fns, times):
+            bucket.append(common.median_ms(fn, warmup=0, repeats=1))
+    return [statistics.median(t) for t in times]
+
+
+def _keras_step_fns(candidate_cls, baseline_cls, steps, rng):
+    x = rng.standard_normal((BATCH, steps, FEATURES)).astype("float32")
+    y = np.zeros((BATCH, UNITS), "float32")
+    x1 = x[:1]
+    train, infer = [], []
+    for cls in (candidate_cls, baseline_cls):
+        keras.utils.set_random_seed(0)
+        model = _model(cls, steps)
+        model.compile(optimizer="adam", loss="mse")
+        train.append(lambda m=model: m.train_on_batch(x, y))
+        infer.append(lambda m=model: m.predict_on_batch(x1))
+    return train, infer
+
+
+def _torch_native_ms(kind, steps, rng, repeats, warmup):
+    import torch
+
+    torch.manual_seed(0)
+    rnn_cls = torch.nn.LSTM if kind == "LSTM" else torch.nn.GRU
+    rnn = rnn_cls(FEATURES, UNITS, batch_first=True)
+    optimizer = torch.optim.Adam(rnn.parameters())
+    x = torch.from_numpy(
+        rng.standard_normal((BATCH, steps, FEATURES)).astype("float32")
+    )
+    y = torch.zeros(BATCH, UNITS)
+
+    def step():
+        optimizer.zero_grad()
+        out, _ = rnn(x)
+        loss = torch.nn.functional.mse_loss(out[:, -1], y)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    return _interleaved([step], repeats, warmup)[0]
+
+
+def run(pairs, lengths, repeats, warmup):
+    backend = keras.backend.backend()
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, cls, base_name, base_cls, kind in pairs:
+        for steps in lengths:
+            print(f"{name} vs {base_name}, T={steps} ...", flush=True)
+            train, infer = _keras_step_fns(cls, base_cls, steps, rng)
+            train_ms = _interleaved(train, repeats, warmup)
+            infer_ms = _interleaved(infer, repeats, warmup)
+            row = {
+                "layer": name,
+                "baseline": f"keras.layers.{base_name}",
+                "steps": steps,
+                "train_ms": train_ms[0],
+                "baseline_train_ms": train_ms[1],
+                "train_ratio": train_ms[0] / train_ms[1],
+                "infer_ms": infer_ms[0],
+                "baseline_infer_ms": infer_ms[1],
+                "infer_ratio": infer_ms[0] / infer_ms[1],
+            }
+            if backend == "torch":
+                row["torch_native_train_ms"] = _torch_native_ms(
+                    kind, steps, rng, repeats, warmup
+                )
+            print(row, flush=True)
+            rows.append(row)
+    return rows
+
+
+def verdicts(rows):
+    """One line per target, stating the measured numbers and pass/miss."""
+    backend = keras.backend.backend()
+    lines = []
+    for name in dict.fromkeys(r["layer"] for r in rows):
+        mine = {r["steps"]: r for r in rows if r["layer"] == name}
+        if backend in ("tensorflow", "jax"):
+            target = RATIO_TARGETS[name]
+            worst = max(r["train_ratio"] for r in mine.values())
+            status = "met" if worst <= target else "missed"
+            lines.append(
+                f"- {name}: target training-step ratio <= {target} on "
+                f"{backend}: **{status}** (largest measured ratio "
+                f"{worst:.2f})."
+            )
+        elif backend == "torch":
+            checks = []
+            if 200 in mine:
+                ratio = mine[200]["train_ratio"]
+                checks.append(
+                    (ratio <= 0.5, f"ratio at T=200 is {ratio:.2f} (<= 0.5)")
+                )
+            longer = [r for s, r in mine.items() if s >= 100]
+            faster = all(r["train_ratio"] < 1.0 for r in longer)
+            checks.append(
+                (faster, "faster than the baseline at every T >= 100")
+            )
+            if 100 in mine and 400 in mine:
+                growth = mine[400]["train_ms"] / mine[100]["train_ms"]
+                checks.append(
+                    (
+                        growth <= 4.5,
+                        f"time(400) / time(100) = {growth:.2f} (<= 4.5)",
+                    )
+                )
+            text = "; ".join(
+                f"{what}: {'met' if ok else 'missed'}" for ok, what in checks
+            )
+            lines.append(f"- {name} on torch: {text}.")
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"lengths {QUICK_LENGTHS} only, 3 repeats",
+    )
+    parser.add_argument(
+        "--layers",
+        nargs="+",
+        choices=[pair[0] for pair in PAIRS],
+        default=[pair[0] for pair in PAIRS],
+        help="which layers to time (default: all)",
+    )
+    args = parser.parse_args(argv)
+    lengths = QUICK_LENGTHS if args.quick else LENGTHS
+    pairs = [pair for pair in PAIRS if pair[0] in args.layers]
+    repeats, warmup = (3, 1) if args.quick else (7, 2)
+    load_before = os.getloadavg()[0]
+    rows = run(pairs, lengths, repeats, warmup)
+    load_after = os.getloadavg()[0]
+    backend = keras.backend.backend()
+    command = f"KERAS_BACKEND={backend} python benchmarks/recurrent.py"
+    threads = os.environ.get("OMP_NUM_THREADS")
+    if threads:
+        command = f"OMP_NUM_THREADS={threads} {command}"
+    if args.quick:
+        command += " --quick"
+    if len(pairs) < len(PAIRS):
+        command += " --layers " + " ".join(args.layers)
+    write(rows, command, (load_before, load_after))
+
+
+def write(rows, command, load):
+    """Writes the JSON results and the docs table for `rows`."""
+    columns = [
+        ("layer", "layer", None),
+        ("baseline", "baseline", None),
+        ("steps", "T", None),
+        ("train_ms", "train ms", ".1f"),
+        ("baseline_train_ms", "baseline train ms", ".1f"),
+        ("train_ratio", "train ratio", ".2f"),
+        ("infer_ms", "infer b1 ms", ".2f"),
+        ("baseline_infer_ms", "baseline infer b1 ms", ".2f"),
+        ("infer_ratio", "infer ratio", ".2f"),
+    ]
+    if keras.backend.backend() == "torch":
+        columns.append(
+            ("torch_native_train_ms", "torch.nn LSTM/GRU train ms", ".1f")
+        )
+    notes = [
+        "Train: one `train_on_batch` step, batch 64, 128 features, 128 "
+        "units, Adam, MSE on the last output. Infer: `predict_on_batch` on "
+        "batch 1. Ratios are candidate / baseline, measured in turns in the "
+        "same process; medians of the repeats (3 for configurations slower "
+        "than 1 s).",
+        f"1-minute load average {load[0]:.1f} at the start and "
+        f"{load[1]:.1f} at the end, on {os.cpu_count()} CPUs: above the CPU "
+        "count, other processes shared the machine and absolute times are "
+        "inflated; the ratios are more robust (calls alternate).",
+        "Targets:\n\n" + "\n".join(verdicts(rows)),
+    ]
+    json_path, md_path = common.write_report(
+        "recurrent",
+        rows,
+        columns,
+        title="Recurrent layers against Keras' LSTM and GRU",
+        notes=notes,
+        command=command,
+    )
+    print(f"wrote {json_path} and {md_path}")
+
+
+if __name__ == "__main__":
+    main()
