@@ -223,19 +223,38 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         return arelu.apply_slopes(x, *slopes)
 
     def call(self, inputs, states, training=False):
-        nested = isinstance(states, (list, tuple))
-        h_tm1 = states[0] if nested else states
-        units = self.units
         if training and self.dropout > 0:
             inputs = inputs * self.get_dropout_mask(inputs)
-        h_rec = h_tm1
-        if training and self.recurrent_dropout > 0:
-            h_rec = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
+        return self.step_projected(
+            self._project(inputs), states, training=training
+        )
 
+    def project_inputs(self, sequences, training=False):
+        """`x W + b_x` for every step at once: `(batch, time, 3 * units)`.
+
+        With `step_projected`, this lets a loop run one large matrix product
+        instead of one per step (the PyTorch loop of `BaseRNN` does).
+        """
+        if training and self.dropout > 0:
+            mask = self.get_dropout_mask(sequences[:, 0])
+            sequences = sequences * ops.expand_dims(mask, 1)
+        return self._project(sequences)
+
+    def _project(self, inputs):
         matrix_x = ops.matmul(inputs, self.kernel)
         if self.use_bias:
             input_bias = self.bias[0] if self.reset_after else self.bias
             matrix_x = ops.add(matrix_x, input_bias)
+        return matrix_x
+
+    def step_projected(self, matrix_x, states, training=False):
+        """One step, given the projected input `x_t W + b_x`."""
+        nested = isinstance(states, (list, tuple))
+        h_tm1 = states[0] if nested else states
+        units = self.units
+        h_rec = h_tm1
+        if training and self.recurrent_dropout > 0:
+            h_rec = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
         x_z, x_r, x_n = ops.split(matrix_x, 3, axis=-1)
 
         if self.reset_after:

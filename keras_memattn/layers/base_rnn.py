@@ -6,7 +6,10 @@ per backend, by measurement (see the "Speed" section of the docs).
 * TensorFlow and JAX: Keras' own loop (`tf.while_loop` / `jax.lax.scan`),
   which runs a `keras.ops` cell at the speed of the built-in LSTM.
 * PyTorch: a Python loop over `keras.ops.unstack` that calls the cell's
-  `call` directly. Keras' torch loop indexes `x[t]`, whose backward pass
+  `call` directly. A cell may offer `project_inputs(sequences, training)`
+  (the input projection of all steps as one matrix product) and
+  `step_projected(projected_t, states, training)` (the rest of a step); this
+  loop then uses them. Keras' torch loop indexes `x[t]`, whose backward pass
   writes a full-size zero tensor per step (training cost grows with the
   square of the length), and it goes through `Layer.__call__` on every step
   (about 0.3 ms each at batch 1). The unstack loop is linear in the length.
@@ -166,6 +169,12 @@ class BaseRNN(keras.layers.RNN):
         else:  # pragma: no cover - any object with `call` and `state_size`.
             call = cell.call
         stateful_torch = self.stateful
+        project = getattr(cell, "project_inputs", None)
+        if project is not None:
+            # One matrix product for the input projection of every step;
+            # the loop then runs the recurrent part only.
+            sequences = project(sequences, training=training)
+            call = cell.step_projected
 
         def step(inputs, states):
             if stateful_torch:

@@ -215,17 +215,37 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
             )
 
     def call(self, inputs, states, training=False):
-        h_tm1, c_tm1 = states[0], states[1]
-        units = self.units
         if training and self.dropout > 0:
             inputs = inputs * self.get_dropout_mask(inputs)
+        return self.step_projected(
+            self._project(inputs), states, training=training
+        )
+
+    def project_inputs(self, sequences, training=False):
+        """`x W + b` for every step at once: `(batch, time, 4 * units)`.
+
+        With `step_projected`, this lets a loop run one large matrix product
+        instead of one per step (the PyTorch loop of `BaseRNN` does).
+        """
+        if training and self.dropout > 0:
+            mask = self.get_dropout_mask(sequences[:, 0])
+            sequences = sequences * ops.expand_dims(mask, 1)
+        return self._project(sequences)
+
+    def _project(self, inputs):
+        z = ops.matmul(inputs, self.kernel)
+        if self.use_bias:
+            z = ops.add(z, self.bias)
+        return z
+
+    def step_projected(self, z_x, states, training=False):
+        """One step, given the projected input `x_t W + b`."""
+        h_tm1, c_tm1 = states[0], states[1]
+        units = self.units
         if training and self.recurrent_dropout > 0:
             h_tm1 = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
 
-        z = ops.matmul(inputs, self.kernel)
-        z = ops.add(z, ops.matmul(h_tm1, self.recurrent_kernel))
-        if self.use_bias:
-            z = ops.add(z, self.bias)
+        z = ops.add(z_x, ops.matmul(h_tm1, self.recurrent_kernel))
         memory_if, memory_o, bias_if, bias_o = self._memory_parts()
         z_if, z_g, z_o = ops.split(z, [2 * units, 3 * units], axis=-1)
         # The input and forget gates are computed as one (batch, 2 * units)

@@ -87,3 +87,26 @@ def test_base_rnn_is_a_keras_rnn():
     bi = keras.layers.Bidirectional(ToyRNN(3, return_sequences=True))
     out = bi(X)
     assert tuple(out.shape) == (4, 6, 6)
+
+
+@pytest.mark.parametrize("layer_name", ["WorkingMemoryLSTM", "AttentionGRU"])
+def test_projected_inputs_path_matches_per_step_path_with_dropout(layer_name):
+    # The unstack loop projects all inputs at once (`project_inputs`), the
+    # Keras loop projects per step (`call`); with the same seed both draw the
+    # same dropout masks and must agree in training.
+    import keras_memattn
+
+    layer_cls = getattr(keras_memattn.layers, layer_name)
+    outs = {}
+    for loop in ("keras", "unstack"):
+        keras.utils.set_random_seed(5)
+        layer = layer_cls(
+            5,
+            dropout=0.3,
+            recurrent_dropout=0.2,
+            seed=7,
+            return_sequences=True,
+        )
+        layer.loop_implementation = loop
+        outs[loop] = ops.convert_to_numpy(layer(X, mask=MASK, training=True))
+    np.testing.assert_allclose(outs["keras"], outs["unstack"], atol=1e-5)
