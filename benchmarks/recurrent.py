@@ -227,9 +227,10 @@ def write(rows, command, load):
         "same process; medians of the repeats (3 for configurations slower "
         "than 1 s).",
         f"1-minute load average {load[0]:.1f} at the start and "
-        f"{load[1]:.1f} at the end, on {os.cpu_count()} CPUs: above the CPU "
-        "count, other processes shared the machine and absolute times are "
-        "inflated; the ratios are more robust (calls alternate).",
+        f"{load[1]:.1f} at the end, on {os.cpu_count()} CPUs (the benchmark "
+        "itself keeps them busy; a load well above the CPU count means other "
+        "processes shared the machine and absolute times are inflated, while "
+        "the ratios are more robust because the calls alternate).",
         "Targets:\n\n" + "\n".join(verdicts(rows)),
     ]
     json_path, md_path = common.write_report(
