@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 # Data for tests comes from the shared benchmark folder, never the network.
+os.environ["KERAS_MEMATTN_NO_DOWNLOAD"] = "1"
 os.environ.setdefault(
     "KERAS_MEMATTN_DATA",
     os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"),

@@ -7,7 +7,9 @@ Every loader looks for its files in this order:
 3. the Keras cache, `~/.keras/datasets/keras_memattn/` (or
    `$KERAS_HOME/datasets/keras_memattn/`);
 4. a download from the dataset's canonical address with
-   `keras.utils.get_file`, into the Keras cache.
+   `keras.utils.get_file`, into the Keras cache (skipped when the
+   environment variable `KERAS_MEMATTN_NO_DOWNLOAD` is set to a non-empty
+   value; the test suite sets it).
 
 All three folders share one layout: `<dataset>/<file>`, for example
 `sst2/train.tsv` or `babi/en/qa1_single-supporting-fact_train.txt`. If none of
@@ -18,6 +20,7 @@ and the three ways to provide it.
 import os
 
 ENV_VAR = "KERAS_MEMATTN_DATA"
+NO_DOWNLOAD_VAR = "KERAS_MEMATTN_NO_DOWNLOAD"
 
 
 def cache_dir():
@@ -62,7 +65,9 @@ def find_file(relative_path, data_dir=None, download=None):
         if os.path.exists(path):
             return path
     reason = "no download is defined for it"
-    if download is not None:
+    if download is not None and os.environ.get(NO_DOWNLOAD_VAR):
+        reason = f"downloads are switched off (${NO_DOWNLOAD_VAR} is set)"
+    elif download is not None:
         root = cache_dir()
         try:
             download(root)

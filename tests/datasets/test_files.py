@@ -30,6 +30,7 @@ def test_env_var_then_cache(tmp_path, monkeypatch):
 def test_download_into_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.delenv("KERAS_MEMATTN_DATA", raising=False)
+    monkeypatch.delenv("KERAS_MEMATTN_NO_DOWNLOAD", raising=False)
 
     def download(root):
         os.makedirs(os.path.join(root, "d"))
@@ -43,6 +44,7 @@ def test_download_into_cache(tmp_path, monkeypatch):
 def test_missing_file_error_names_file_and_three_ways(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.delenv("KERAS_MEMATTN_DATA", raising=False)
+    monkeypatch.delenv("KERAS_MEMATTN_NO_DOWNLOAD", raising=False)
 
     def failing_download(root):
         raise OSError("no network")
@@ -53,3 +55,12 @@ def test_missing_file_error_names_file_and_three_ways(tmp_path, monkeypatch):
     assert "sst2/train.tsv" in message
     assert "data_dir=" in message and "KERAS_MEMATTN_DATA" in message
     assert "Keras cache" in message and "no network" in message
+
+
+def test_tests_never_download(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.delenv("KERAS_MEMATTN_DATA", raising=False)
+    calls = []
+    with pytest.raises(FileNotFoundError, match="switched off"):
+        find_file("d/f.txt", download=calls.append)
+    assert calls == []
