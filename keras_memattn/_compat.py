@@ -58,3 +58,31 @@ class _LocalDropoutRNNCell:
 
 
 DropoutRNNCell = _KerasDropoutRNNCell or _LocalDropoutRNNCell
+
+
+def nested_layers(model):
+    """Every layer tracked inside `model` (at any depth), not `model` itself.
+
+    Keras' own walk over tracked layers (`Layer._flatten_layers`) also finds
+    layers held inside custom layers, such as an RNN's cell.
+    """
+    return list(model._flatten_layers(include_self=False))
+
+
+def first_call_arguments(layer):
+    """`(args, kwargs)` of the first call of `layer` in a functional graph.
+
+    Keras keeps each call's arguments on the layer's inbound nodes; this is
+    the only record of keyword arguments such as `attention_mask`. Returns
+    None when the layer has no inbound node.
+    """
+    nodes = getattr(layer, "_inbound_nodes", None)
+    if not nodes:
+        return None
+    arguments = nodes[0].arguments
+    return tuple(arguments.args), dict(arguments.kwargs)
+
+
+def call_has_training_arg(layer):
+    """Whether `layer.call` takes a `training` argument."""
+    return bool(getattr(layer, "_call_has_training_arg", False))

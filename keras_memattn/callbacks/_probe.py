@@ -13,6 +13,8 @@ import inspect
 import keras
 import numpy as np
 
+from keras_memattn import _compat
+
 
 def find_layer(model, name, owner):
     try:
@@ -34,12 +36,9 @@ def accepts_argument(layer, argument):
 
 def _call_arguments(layer):
     """`(args, kwargs)` of the layer's first call, as KerasTensors."""
-    # Keras keeps each call's arguments on the layer's inbound nodes; this is
-    # the only record of keyword arguments such as `attention_mask`.
-    nodes = getattr(layer, "_inbound_nodes", None)
-    if nodes:
-        arguments = nodes[0].arguments
-        return tuple(arguments.args), dict(arguments.kwargs)
+    recorded = _compat.first_call_arguments(layer)
+    if recorded is not None:
+        return recorded
     try:
         inputs = layer.input
     except (AttributeError, ValueError) as e:

@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 
+from keras_memattn import _compat
 from keras_memattn.export.tflite import QUANTIZE_MODES
 
 DESCRIPTION = """\
@@ -110,7 +111,7 @@ def sample_inputs(model, sequence_length=None, num_samples=4, seed=0):
     rng = np.random.default_rng(seed)
     vocab = [
         layer.input_dim
-        for layer in model._flatten_layers()
+        for layer in _compat.nested_layers(model)
         if isinstance(layer, keras.layers.Embedding)
     ]
     high = min(vocab) if vocab else 2

@@ -34,6 +34,7 @@ import time
 import keras
 import numpy as np
 
+from keras_memattn import _compat
 from keras_memattn import _validation
 
 QUANTIZE_MODES = (None, "dynamic", "float16", "int8")
@@ -534,7 +535,7 @@ def _first_lines(message, count=6):
 
 
 def _check_not_keras_quantized(model):
-    for layer in model._flatten_layers(include_self=False):
+    for layer in _compat.nested_layers(model):
         mode = getattr(layer, "quantization_mode", None)
         if mode is not None:
             raise TFLiteExportError(

@@ -164,7 +164,7 @@ class BaseRNN(keras.layers.RNN):
         kwargs = {}
         if isinstance(cell, keras.layers.Layer):
             call = cell.call if cell.built else cell
-            if cell._call_has_training_arg:
+            if _compat.call_has_training_arg(cell):
                 kwargs["training"] = training
         else:  # pragma: no cover - any object with `call` and `state_size`.
             call = cell.call
