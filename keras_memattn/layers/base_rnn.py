@@ -25,6 +25,7 @@ from keras import ops
 from keras import tree
 
 from keras_memattn import _compat
+from keras_memattn import _validation
 
 LOOP_IMPLEMENTATIONS = ("auto", "keras", "unstack")
 
@@ -113,13 +114,29 @@ class BaseRNN(keras.layers.RNN):
     Subclasses set up their cell and pass it to `super().__init__`; all the
     `keras.layers.RNN` behaviour (masks, `return_state`, `stateful`,
     `go_backwards`, `unroll`, `Bidirectional`) is inherited. `unroll=True`
-    always uses Keras' unrolled loop.
+    always uses Keras' unrolled loop. Inputs must have rank 3
+    `(batch, time, features)`; another rank raises a `ValueError` naming the
+    shape received.
     """
 
     # Which loop runs: "auto" (the fastest per backend), "keras" or
     # "unstack". An attribute, not an argument: it never changes results,
     # and tests set it to check the two paths agree.
     loop_implementation = "auto"
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        _validation.input_rank(
+            "inputs", sequences_shape, 3, type(self).__name__
+        )
+        super().build(sequences_shape, initial_state_shape)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        _validation.input_rank(
+            "inputs", sequences.shape, 3, type(self).__name__
+        )
+        return super().call(
+            sequences, initial_state=initial_state, mask=mask, training=training
+        )
 
     def _use_unstack_loop(self):
         impl = self.loop_implementation

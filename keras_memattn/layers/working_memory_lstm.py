@@ -566,20 +566,6 @@ class WorkingMemoryLSTM(BaseRNN):
             **kwargs,
         )
 
-    def build(self, sequences_shape, initial_state_shape=None):
-        _validation.input_rank(
-            "inputs", sequences_shape, 3, type(self).__name__
-        )
-        super().build(sequences_shape, initial_state_shape)
-
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        _validation.input_rank(
-            "inputs", sequences.shape, 3, type(self).__name__
-        )
-        return super().call(
-            sequences, mask=mask, training=training, initial_state=initial_state
-        )
-
     def inner_loop(self, sequences, initial_state, mask, training=False):
         # Split the memory weights once per sequence rather than per step.
         self.cell._memory_split = self.cell.split_memory()
