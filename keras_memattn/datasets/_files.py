@@ -59,6 +59,14 @@ def find_file(relative_path, data_dir=None, download=None):
 
     Raises:
         FileNotFoundError: naming the file and the three ways to provide it.
+
+    Example:
+
+    ```python
+    import keras_memattn
+
+    path = keras_memattn.datasets.find_file("trec/TREC_10.label")
+    ```
     """
     for folder in candidate_dirs(data_dir):
         path = os.path.join(folder, relative_path)

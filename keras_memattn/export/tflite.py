@@ -327,6 +327,14 @@ def list_ops(model):
     Returns:
         A `collections.Counter` mapping op names (`"FULLY_CONNECTED"`,
         `"WHILE"`, ...) to counts.
+
+    Example:
+
+    ```python
+    import keras_memattn
+
+    counts = keras_memattn.export.list_ops("model.tflite")
+    ```
     """
     return _read_ops(model)[0]
 
@@ -375,6 +383,14 @@ def check_builtin_ops(model):
 
     Returns:
         The op counts (as `list_ops`) when every op is a builtin.
+
+    Example:
+
+    ```python
+    import keras_memattn
+
+    keras_memattn.export.check_builtin_ops("model.tflite")  # or raises
+    ```
     """
     ops, custom = _read_ops(model)
     if custom:

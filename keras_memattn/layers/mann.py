@@ -125,6 +125,18 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
     Returns:
         `(output, new_states)`, with `output` of shape
         `(batch, units + num_read_heads * memory_width)`.
+
+    Example:
+
+    ```python
+    import numpy as np
+    import keras
+    import keras_memattn
+
+    cell = keras_memattn.layers.MANNCell(16, memory_size=8, memory_width=4)
+    layer = keras.layers.RNN(cell, return_sequences=True)
+    y = layer(np.zeros((2, 5, 3), "float32"))  # (2, 5, 16 + 4)
+    ```
     """
 
     def __init__(

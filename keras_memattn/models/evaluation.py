@@ -75,6 +75,18 @@ def summarize_folds(fold_metrics):
     Returns:
         A dict `{"accuracy": {"mean", "std"}, "macro_f1": {"mean", "std"}}`
         (population standard deviation, as over a fixed set of folds).
+
+    Example:
+
+    ```python
+    import keras_memattn
+
+    folds = [
+        keras_memattn.models.classification_metrics([0, 1, 1], [0, 1, 0]),
+        keras_memattn.models.classification_metrics([0, 1, 1], [0, 1, 1]),
+    ]
+    summary = keras_memattn.models.summarize_folds(folds)
+    ```
     """
     summary = {}
     for key in ("accuracy", "macro_f1"):

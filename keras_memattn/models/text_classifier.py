@@ -399,6 +399,17 @@ def get_vectorizer(model):
 
 
 def get_class_names(model):
-    """The class names stored in a model by `text_classifier`, or `None`."""
+    """The class names stored in a model by `text_classifier`, or `None`.
+
+    Example:
+
+    ```python
+    import keras
+    import keras_memattn
+
+    model = keras.models.load_model("sst2.keras")
+    names = keras_memattn.models.get_class_names(model)  # ["negative", ...]
+    ```
+    """
     layer = _token_ids_layer(model)
     return None if layer is None else layer.class_names

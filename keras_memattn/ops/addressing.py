@@ -168,6 +168,19 @@ def interpolate(content, previous, gate):
 
     Returns:
         Weights of shape `(..., N)` in the working dtype.
+
+    Example:
+
+    ```python
+    from keras import ops
+    from keras_memattn.ops import interpolate
+
+    w = interpolate(
+        ops.convert_to_tensor([[1.0, 0.0]]),  # content weights
+        ops.convert_to_tensor([[0.0, 1.0]]),  # previous weights
+        ops.convert_to_tensor([[0.25]]),  # gate
+    )  # [[0.25, 0.75]]
+    ```
     """
     content = ops.convert_to_tensor(content)
     previous = ops.convert_to_tensor(previous)
@@ -234,6 +247,17 @@ def sharpen(weights, gamma, epsilon=1e-6):
 
     Returns:
         Weights of shape `(..., N)` summing to one, in the working dtype.
+
+    Example:
+
+    ```python
+    from keras import ops
+    from keras_memattn.ops import sharpen
+
+    w = sharpen(
+        ops.convert_to_tensor([[0.5, 0.3, 0.2]]), ops.convert_to_tensor([[3.0]])
+    )  # more peaked, still sums to one
+    ```
     """
     weights = ops.convert_to_tensor(weights)
     gamma = ops.convert_to_tensor(gamma)
@@ -271,6 +295,26 @@ def ntm_weights(
 
     Returns:
         Weights of shape `(..., N)` summing to one, in the working dtype.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras import ops
+    from keras_memattn.ops import ntm_weights
+
+    batch, slots, width = 2, 6, 4
+    rng = np.random.default_rng(0)
+    w = ntm_weights(
+        keys=ops.convert_to_tensor(rng.normal(size=(batch, width))),
+        memory=ops.convert_to_tensor(rng.normal(size=(batch, slots, width))),
+        strength=ops.ones((batch, 1)),
+        gate=ops.ones((batch, 1)),
+        shift=ops.convert_to_tensor(np.tile([0.0, 1.0, 0.0], (batch, 1))),
+        gamma=ops.ones((batch, 1)),
+        previous=ops.full((batch, slots), 1.0 / slots),
+    )  # (2, 6), rows sum to one
+    ```
     """
     content = content_weights(
         keys, memory, strength, kind=kind, epsilon=epsilon, **hamming_kwargs

@@ -20,6 +20,15 @@ def large_negative(dtype):
 
     Returns:
         -3e4 for float16 (its largest finite value is 65504), -1e9 otherwise.
+
+    Example:
+
+    ```python
+    from keras_memattn.ops import large_negative
+
+    large_negative("float16")  # -30000.0, finite in float16
+    large_negative("float32")  # -1e9
+    ```
     """
     if keras.backend.standardize_dtype(dtype) == "float16":
         return -3.0e4
