@@ -5,9 +5,8 @@ import warnings
 import keras
 import numpy as np
 
-from keras_memattn import _validation
+from keras_memattn.callbacks import _image_logger
 from keras_memattn.callbacks import _probe
-from keras_memattn.callbacks import _tensorboard
 from keras_memattn.callbacks import plotting
 
 _OWNER = "AttentionLogger"
@@ -80,7 +79,7 @@ def get_attention_scores(model, inputs, layer_name):
     )
 
 
-class AttentionLogger(keras.callbacks.Callback):
+class AttentionLogger(_image_logger.ImageLogger):
     """Writes attention maps of a fixed batch to TensorBoard each epoch.
 
     At the end of every `freq`-th epoch, each chosen layer is re-run in
@@ -134,30 +133,8 @@ class AttentionLogger(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(
-        self,
-        log_dir,
-        inputs,
-        layer_names=None,
-        tokens=None,
-        max_examples=4,
-        freq=1,
-    ):
-        super().__init__()
-        self.log_dir = str(log_dir)
-        self.max_examples = _validation.positive_int(
-            "max_examples", max_examples, _OWNER
-        )
-        self.freq = _validation.positive_int("freq", freq, _OWNER)
-        self.inputs = keras.tree.map_structure(
-            lambda x: np.asarray(x)[: self.max_examples], inputs
-        )
-        if isinstance(layer_names, str):
-            layer_names = [layer_names]
-        self.layer_names = None if layer_names is None else list(layer_names)
-        self.tokens = None if tokens is None else list(tokens)
-        self._writer = _tensorboard.ImageWriter(self.log_dir)
-        self._probes = None
+    tag = "attention"
+    description = "Attention weights of layer {name}."
 
     def _build_probes(self):
         if self.layer_names is None:
@@ -224,17 +201,3 @@ class AttentionLogger(keras.callbacks.Callback):
                 arrays.append(plotting.figure_to_array(fig))
             result[probe.layer.name] = np.stack(arrays)
         return result
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.freq:
-            return
-        for name, images in self.images().items():
-            self._writer.write(
-                f"attention/{name}",
-                images,
-                step=epoch,
-                description=f"Attention weights of layer {name}.",
-            )
-
-    def on_train_end(self, logs=None):
-        self._writer.close()

@@ -6,9 +6,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_memattn import _validation
+from keras_memattn.callbacks import _image_logger
 from keras_memattn.callbacks import _probe
-from keras_memattn.callbacks import _tensorboard
 from keras_memattn.callbacks import plotting
 from keras_memattn.layers.base_rnn import BaseRNN
 from keras_memattn.layers.mann import MANNLayer
@@ -148,7 +147,7 @@ def get_memory_addressing(model, inputs, layer_name):
     return _addressing(_probe.LayerProbe(model, layer), inputs)
 
 
-class MemoryAddressingLogger(keras.callbacks.Callback):
+class MemoryAddressingLogger(_image_logger.ImageLogger):
     """Writes memory read/write weights of a fixed batch to TensorBoard.
 
     The memory counterpart of `keras_memattn.callbacks.AttentionLogger`: at
@@ -196,30 +195,8 @@ class MemoryAddressingLogger(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(
-        self,
-        log_dir,
-        inputs,
-        layer_names=None,
-        tokens=None,
-        max_examples=4,
-        freq=1,
-    ):
-        super().__init__()
-        self.log_dir = str(log_dir)
-        self.max_examples = _validation.positive_int(
-            "max_examples", max_examples, _OWNER
-        )
-        self.freq = _validation.positive_int("freq", freq, _OWNER)
-        self.inputs = keras.tree.map_structure(
-            lambda x: np.asarray(x)[: self.max_examples], inputs
-        )
-        if isinstance(layer_names, str):
-            layer_names = [layer_names]
-        self.layer_names = None if layer_names is None else list(layer_names)
-        self.tokens = None if tokens is None else list(tokens)
-        self._writer = _tensorboard.ImageWriter(self.log_dir)
-        self._probes = None
+    tag = "memory"
+    description = "Read and write weights of layer {name}."
 
     def _build_probes(self):
         if self.layer_names is None:
@@ -286,17 +263,3 @@ class MemoryAddressingLogger(keras.callbacks.Callback):
                 arrays.append(plotting.figure_to_array(fig))
             result[probe.layer.name] = np.stack(arrays)
         return result
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.freq:
-            return
-        for name, images in self.images().items():
-            self._writer.write(
-                f"memory/{name}",
-                images,
-                step=epoch,
-                description=f"Read and write weights of layer {name}.",
-            )
-
-    def on_train_end(self, logs=None):
-        self._writer.close()
