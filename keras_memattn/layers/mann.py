@@ -86,8 +86,10 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
             bounded similarity on fixed-point words).
         quantization: `None` (default, float), `"fixed_point"`, `"binary"`,
             a `keras_memattn.ops.quantization.QuantizationConfig` or its
-            config dict. Fake-quantizes the memory, the keys and the read
-            vectors with straight-through gradients.
+            config dict. Fake-quantizes the memory (tensor name
+            `"memory"`), the keys (`"state"`) and the read vectors
+            (`"read"`) with straight-through gradients; the Hamming
+            similarity reads its operands in the `"memory"` format.
         shift_range: non-negative integer `S`; the NTM shift covers
             `-S..S`. Defaults to `1`. Used with `addressing="ntm"`.
         activation: controller activation. Defaults to `"tanh"`.
@@ -367,19 +369,19 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
             params["add"] = ops.tanh(block[..., pos + m : pos + 2 * m])
         return params
 
-    def _quantize(self, x):
+    def _quantize(self, x, tensor):
         if self._quantizer is None:
             return x
-        return self._quantizer.quantize(x)
+        return self._quantizer.quantize(x, tensor=tensor)
 
     def _hamming_kwargs(self):
         if self.similarity != "hamming" or self._quantizer is None:
             return {}
-        return self._quantizer.hamming_kwargs()
+        return self._quantizer.hamming_kwargs("memory")
 
     def _address(self, params, memory, previous):
         # memory: (batch, 1, N, M) against keys (batch, heads, M).
-        keys = self._quantize(params["keys"])
+        keys = self._quantize(params["keys"], "state")
         kwargs = dict(kind=self.similarity, epsilon=self.epsilon)
         kwargs.update(self._hamming_kwargs())
         if self.addressing == "content":
@@ -437,7 +439,7 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
             write_params["add"], -2
         )
         memory = memory * ops.prod(1.0 - erase, axis=1) + ops.sum(add, axis=1)
-        memory = self._quantize(memory)
+        memory = self._quantize(memory, "memory")
 
         previous_read = ops.reshape(
             ops.cast(parts["read_weights"], "float32"), (-1, r, n)
@@ -446,7 +448,7 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
             read_params, ops.expand_dims(memory, 1), previous_read
         )
         reads = ops.einsum("brn,bnm->brm", read_w, memory)
-        reads = ops.reshape(self._quantize(reads), (-1, r * m))
+        reads = ops.reshape(self._quantize(reads, "read"), (-1, r * m))
 
         dtype = self.compute_dtype
         reads = ops.cast(reads, dtype)

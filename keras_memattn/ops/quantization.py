@@ -325,6 +325,13 @@ def hamming_similarity(
 class QuantizationConfig:
     """How a memory layer quantizes its tensors (fake quantization).
 
+    One format serves every tensor unless `tensor_formats` gives some of
+    them their own: Q-MANN, for instance, reads the attention logits in a
+    format with fewer integer bits than the memory. The tensor names a
+    layer uses are listed in `TENSORS`: `"weights"` (embeddings and other
+    kernels), `"memory"` (the memory vectors), `"state"` (controller state
+    and keys), `"read"` (read vectors) and `"logits"` (attention logits).
+
     Args:
         mode: `"fixed_point"` (sign-magnitude fixed point) or `"binary"`
             (+1 / -1).
@@ -334,6 +341,11 @@ class QuantizationConfig:
             gets `word_length - 1 - integer_bits`. Defaults to 3.
         rounding: `"nearest"` (default) or `"toward_zero"` (as in the
             Q-MANN code).
+        tensor_formats: optional dict from a tensor name in `TENSORS` to a
+            dict of the arguments above (`mode`, `word_length`,
+            `integer_bits`, `rounding`) that differ for that tensor, e.g.
+            `{"logits": {"integer_bits": 2}}`. Missing arguments are taken
+            from this config.
 
     Example:
 
@@ -341,7 +353,16 @@ class QuantizationConfig:
     >>> config = QuantizationConfig.get("fixed_point")
     >>> config.word_length, config.integer_bits
     (8, 3)
+    >>> config = QuantizationConfig(
+    ...     integer_bits=3, tensor_formats={"logits": {"integer_bits": 2}})
+    >>> config.for_tensor("logits").integer_bits
+    2
+    >>> config.for_tensor("memory").integer_bits
+    3
     """
+
+    TENSORS = ("weights", "memory", "state", "read", "logits")
+    _FORMAT_ARGS = ("mode", "word_length", "integer_bits", "rounding")
 
     def __init__(
         self,
@@ -349,6 +370,7 @@ class QuantizationConfig:
         word_length=8,
         integer_bits=3,
         rounding="nearest",
+        tensor_formats=None,
     ):
         owner = "QuantizationConfig"
         self.mode = _validation.one_of("mode", mode, QUANTIZATION_MODES, owner)
@@ -368,6 +390,57 @@ class QuantizationConfig:
             )
         self.word_length = word_length
         self.integer_bits = integer_bits
+        self.tensor_formats = self._check_tensor_formats(tensor_formats)
+        self._per_tensor = {
+            name: QuantizationConfig(**{**self._format(), **overrides})
+            for name, overrides in self.tensor_formats.items()
+        }
+
+    def _format(self):
+        return {
+            "mode": self.mode,
+            "word_length": self.word_length,
+            "integer_bits": self.integer_bits,
+            "rounding": self.rounding,
+        }
+
+    @classmethod
+    def _check_tensor_formats(cls, tensor_formats):
+        if tensor_formats is None:
+            return {}
+        if not isinstance(tensor_formats, dict):
+            raise ValueError(
+                "QuantizationConfig: `tensor_formats` must be None or a "
+                "dict from tensor name to format arguments. "
+                f"Received: tensor_formats={tensor_formats!r}"
+            )
+        checked = {}
+        for name, overrides in tensor_formats.items():
+            if name not in cls.TENSORS:
+                raise ValueError(
+                    "QuantizationConfig: the keys of `tensor_formats` must "
+                    f"be among {cls.TENSORS}. Received: tensor_formats key "
+                    f"{name!r}"
+                )
+            if not isinstance(overrides, dict) or not set(overrides) <= set(
+                cls._FORMAT_ARGS
+            ):
+                raise ValueError(
+                    "QuantizationConfig: each value of `tensor_formats` must "
+                    f"be a dict with keys among {cls._FORMAT_ARGS}. "
+                    f"Received: tensor_formats[{name!r}]={overrides!r}"
+                )
+            checked[name] = dict(overrides)
+        return checked
+
+    def for_tensor(self, tensor):
+        """The config that quantizes `tensor` (one of `TENSORS`)."""
+        if tensor not in self.TENSORS:
+            raise ValueError(
+                f"`tensor` must be one of {self.TENSORS}. "
+                f"Received: tensor={tensor!r}"
+            )
+        return self._per_tensor.get(tensor, self)
 
     @property
     def bits(self):
@@ -381,8 +454,19 @@ class QuantizationConfig:
             return 1.0
         return fixed_point_range(self.word_length, self.integer_bits)
 
-    def quantize(self, x, straight_through=True):
-        """Fake-quantizes `x` (see `fixed_point` and `binary`)."""
+    def quantize(self, x, straight_through=True, tensor=None):
+        """Fake-quantizes `x` (see `fixed_point` and `binary`).
+
+        Args:
+            x: the tensor.
+            straight_through: use the clipped straight-through gradient.
+            tensor: optional tensor name (one of `TENSORS`) whose format
+                from `tensor_formats` applies.
+        """
+        if tensor is not None:
+            config = self.for_tensor(tensor)
+            if config is not self:
+                return config.quantize(x, straight_through=straight_through)
         if self.mode == "binary":
             return binary(x, straight_through=straight_through)
         return fixed_point(
@@ -393,21 +477,28 @@ class QuantizationConfig:
             straight_through=straight_through,
         )
 
-    def hamming_kwargs(self):
-        """Arguments of `hamming_similarity` that match this format."""
+    def hamming_kwargs(self, tensor=None):
+        """Arguments of `hamming_similarity` that match this format.
+
+        Args:
+            tensor: optional tensor name whose format the similarity reads
+                its operands in (layers pass `"memory"`).
+        """
+        config = self if tensor is None else self.for_tensor(tensor)
         return {
-            "word_length": self.bits,
-            "integer_bits": self.integer_bits,
-            "rounding": self.rounding,
+            "word_length": config.bits,
+            "integer_bits": config.integer_bits,
+            "rounding": config.rounding,
         }
 
     def get_config(self):
-        return {
-            "mode": self.mode,
-            "word_length": self.word_length,
-            "integer_bits": self.integer_bits,
-            "rounding": self.rounding,
-        }
+        config = self._format()
+        if self.tensor_formats:
+            config["tensor_formats"] = {
+                name: dict(overrides)
+                for name, overrides in self.tensor_formats.items()
+            }
+        return config
 
     @classmethod
     def from_config(cls, config):
@@ -420,7 +511,11 @@ class QuantizationConfig:
         )
 
     def __hash__(self):
-        return hash(tuple(sorted(self.get_config().items())))
+        formats = tuple(
+            (name, tuple(sorted(overrides.items())))
+            for name, overrides in sorted(self.tensor_formats.items())
+        )
+        return hash((tuple(sorted(self._format().items())), formats))
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

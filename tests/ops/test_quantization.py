@@ -342,3 +342,52 @@ def test_config_quantize_matches_functions(rng):
         _np(quantization.binary(x)),
     )
     assert fixed.range == quantization.fixed_point_range(6, 2)
+
+
+def test_config_tensor_formats(rng):
+    config = QuantizationConfig(
+        word_length=8,
+        integer_bits=3,
+        tensor_formats={
+            "logits": {"integer_bits": 2},
+            "read": {"mode": "binary"},
+        },
+    )
+    assert config.for_tensor("memory") is config
+    assert config.for_tensor("logits").integer_bits == 2
+    assert config.for_tensor("logits").word_length == 8
+    assert config.for_tensor("read").bits == 1
+    x = rng.standard_normal(20).astype("float32") * 5
+    np.testing.assert_array_equal(
+        _np(config.quantize(x, tensor="logits")),
+        _np(quantization.fixed_point(x, 8, 2)),
+    )
+    np.testing.assert_array_equal(
+        _np(config.quantize(x, tensor="state")),
+        _np(quantization.fixed_point(x, 8, 3)),
+    )
+    np.testing.assert_array_equal(
+        _np(config.quantize(x, tensor="read")), _np(quantization.binary(x))
+    )
+    assert config.hamming_kwargs("read")["word_length"] == 1
+    revived = QuantizationConfig.get(config.get_config())
+    assert revived == config and hash(revived) == hash(config)
+    assert revived != QuantizationConfig()
+    serialized = keras.saving.serialize_keras_object(config)
+    assert keras.saving.deserialize_keras_object(serialized) == config
+
+
+@pytest.mark.parametrize(
+    "tensor_formats, match",
+    [
+        ({"keys": {}}, "tensor_formats key 'keys'"),
+        ({"logits": {"bits": 4}}, r"tensor_formats\['logits'\]"),
+        ({"logits": {"integer_bits": 9}}, "Received: integer_bits=9"),
+        ([("logits", {})], "Received: tensor_formats="),
+    ],
+)
+def test_config_rejects_bad_tensor_formats(tensor_formats, match):
+    with pytest.raises(ValueError, match=match):
+        QuantizationConfig(tensor_formats=tensor_formats)
+    with pytest.raises(ValueError, match="Received: tensor='keys'"):
+        QuantizationConfig().for_tensor("keys")
