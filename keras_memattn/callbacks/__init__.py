@@ -10,6 +10,7 @@ from keras_memattn.callbacks.attention_logger import (
 from keras_memattn.callbacks.attention_logger import (
     get_attention_scores as get_attention_scores,
 )
+from keras_memattn.callbacks.linear_start import LinearStart as LinearStart
 from keras_memattn.callbacks.memory_logger import (
     MemoryAddressingLogger as MemoryAddressingLogger,
 )

@@ -62,11 +62,24 @@ class MemoryNetwork(keras.layers.Layer):
 
     Quantization (Q-MANN, Park et al. 2018) is fake quantization with float
     master weights: when `quantization` is set, the embeddings, temporal
-    tables and $H$ are quantized before use, and so are the memory vectors
-    $m_i, c_i$, the controller state $u^k$, the read vectors $o^k$ and, in
-    fixed-point mode, the attention logits $s(u^k, m_i)$. The softmax and
-    the answer layer $W$ stay in float. Gradients pass through the
-    quantizers with clipped straight-through estimates.
+    tables and $H$ are quantized before use (tensor name `"weights"` of
+    `QuantizationConfig.tensor_formats`), and so are the memory vectors
+    $m_i, c_i$ (`"memory"`), the controller state $u^k$ (`"state"`), the
+    read vectors $o^k$ (`"read"`) and, in fixed-point mode, the attention
+    logits $s(u^k, m_i)$ (`"logits"`). The softmax and the answer layer $W$
+    stay in float. Gradients pass through the quantizers with clipped
+    straight-through estimates.
+
+    Two training aids of MemN2N are built in. With `linear_start=True` the
+    layer starts with the softmax over facts removed (the weights are the
+    raw similarities of the real facts, so the model is linear up to the
+    answer) and holds a non-trainable flag, `attention_softmax`, that
+    `keras_memattn.callbacks.LinearStart` sets to 1 to insert the softmax
+    once the validation loss stops improving; training from a linear start
+    avoids the poor local minima that plain training often falls into.
+    With `temporal_noise=p`, training stories get on average a fraction `p`
+    of empty memories inserted between their facts ("random noise"), which
+    jitters the temporal encoding and regularises it.
 
     Masking: word id 0 is padding and contributes nothing; a fact made only
     of padding is masked out of the attention (it gets zero weight and does
@@ -101,6 +114,13 @@ class MemoryNetwork(keras.layers.Layer):
             Defaults to True.
         activation: activation of the answer, e.g. `"softmax"`. Defaults to
             None (logits).
+        linear_start: start with linear attention (MemN2N's "LS"); see
+            above. Defaults to False.
+        temporal_noise: expected fraction of empty memories inserted in
+            training stories, in `[0, 1)` (MemN2N's "RN" uses 0.1). Only
+            acts with `temporal_encoding=True` and `training=True`.
+            Defaults to 0.
+        seed: optional integer seed of the temporal noise.
         embeddings_initializer: initializer of the embeddings and temporal
             tables. Defaults to `"random_normal"`.
         kernel_initializer: initializer of `H` and `W`. Defaults to
@@ -117,7 +137,8 @@ class MemoryNetwork(keras.layers.Layer):
             `(batch, query_words)`.
         return_attention_scores: if True, also return the attention weights
             of every hop. Defaults to False.
-        training: unused (no dropout); accepted for API symmetry.
+        training: whether the call is in training mode (only the temporal
+            noise depends on it).
 
     Returns:
         Answer logits (or `activation` of them) of shape
@@ -146,11 +167,13 @@ class MemoryNetwork(keras.layers.Layer):
         The answer layer $W$ is a separate float kernel of shape
         `(embedding_dim, output_dim)` (MemN2N ties it to $C^K$ with
         adjacent tying), so answers need not be words. Linear start and
-        random empty memories (training tricks of MemN2N) are left to the
-        training script. Q-MANN keeps quantized weights only and varies the
-        fixed-point split per hop; here float master weights are
-        fake-quantized and one format serves every tensor. Temporal
-        indices count real facts only, so padding position does not matter.
+        random noise are properties of the layer rather than of a training
+        script; random noise shifts the temporal indices of the facts
+        instead of allocating empty memory rows. Q-MANN keeps quantized
+        weights only and varies the fixed-point split per hop; here float
+        master weights are fake-quantized and the format is set per tensor,
+        not per hop. Temporal indices count real facts only, so padding
+        position does not matter.
     """
 
     def __init__(
@@ -167,6 +190,9 @@ class MemoryNetwork(keras.layers.Layer):
         position_encoding=True,
         temporal_encoding=True,
         activation=None,
+        linear_start=False,
+        temporal_noise=0.0,
+        seed=None,
         embeddings_initializer="random_normal",
         kernel_initializer="glorot_uniform",
         embeddings_regularizer=None,
@@ -199,7 +225,15 @@ class MemoryNetwork(keras.layers.Layer):
         self.weight_tying = _validation.one_of(
             "weight_tying", weight_tying, WEIGHT_TYINGS, owner
         )
+        self.temporal_noise = _validation.rate(
+            "temporal_noise", temporal_noise, owner
+        )
         super().__init__(**kwargs)
+        self.linear_start = bool(linear_start)
+        self.seed = seed
+        self.seed_generator = (
+            keras.random.SeedGenerator(seed) if self.temporal_noise else None
+        )
         self.position_encoding = bool(position_encoding)
         self.temporal_encoding = bool(temporal_encoding)
         self.activation = (
@@ -296,17 +330,24 @@ class MemoryNetwork(keras.layers.Layer):
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
+        if self.linear_start:
+            self.attention_softmax = self.add_weight(
+                shape=(),
+                name="attention_softmax",
+                initializer="zeros",
+                trainable=False,
+            )
 
     # ------------------------------------------------------------------
     # Forward pass.
 
-    def _quantize(self, x):
+    def _quantize(self, x, tensor):
         if self.quantization is None:
             return x
-        return self.quantization.quantize(x)
+        return self.quantization.quantize(x, tensor=tensor)
 
     def _weight(self, variable, dtype):
-        return self._quantize(ops.cast(variable, dtype))
+        return self._quantize(ops.cast(variable, dtype), "weights")
 
     def _bag(self, table, ids, encoding):
         """Sum of (position-weighted) word embeddings over the last axis."""
@@ -333,7 +374,7 @@ class MemoryNetwork(keras.layers.Layer):
         if self.similarity == "hamming":
             kwargs["scale"] = self.hamming_scale
             if self.quantization is not None:
-                kwargs.update(self.quantization.hamming_kwargs())
+                kwargs.update(self.quantization.hamming_kwargs("memory"))
         return addressing.similarity(
             keys, memory, kind=self.similarity, **kwargs
         )
@@ -350,9 +391,20 @@ class MemoryNetwork(keras.layers.Layer):
         fact_mask = ops.any(ops.not_equal(story, 0), axis=-1)  # (b, f)
         if self.temporal_encoding:
             real = ops.cast(fact_mask, "int32")
-            # Facts that come after each fact (0 for the most recent one).
-            age = ops.sum(real, axis=-1, keepdims=True) - ops.cumsum(
-                real, axis=-1
+            # Slots that come after each fact (0 for the most recent one):
+            # the real facts, and with temporal noise the empty memories
+            # inserted after each of them.
+            slots = real
+            if training and self.temporal_noise:
+                inserted = keras.random.uniform(
+                    ops.shape(real), seed=self.seed_generator
+                )
+                inserted = ops.cast(
+                    ops.less(inserted, self.temporal_noise), "int32"
+                )
+                slots = real * (1 + inserted)
+            age = ops.sum(slots, axis=-1, keepdims=True) - ops.cumsum(
+                slots, axis=-1
             )
             age = ops.minimum(age, self._memory_rows - 1)
 
@@ -360,7 +412,7 @@ class MemoryNetwork(keras.layers.Layer):
             m = self._bag(self._weight(table, dtype), story, story_pe)
             if self.temporal_encoding:
                 m = m + ops.take(self._weight(temporal, dtype), age, axis=0)
-            return self._quantize(m)
+            return self._quantize(m, "memory")
 
         if self.weight_tying == "layerwise":
             query_table = self.query_embeddings
@@ -387,22 +439,30 @@ class MemoryNetwork(keras.layers.Layer):
             hop_kernel = None
 
         state = self._quantize(
-            self._bag(self._weight(query_table, dtype), query, query_pe)
+            self._bag(self._weight(query_table, dtype), query, query_pe),
+            "state",
         )
         scores = []
         for keys, values in hop_memories:
             logits = self._similarity(state, keys)  # (b, f), float32
-            if self.quantization and self.quantization.mode == "fixed_point":
-                logits = self._quantize(logits)
+            if (
+                self.quantization
+                and self.quantization.for_tensor("logits").mode == "fixed_point"
+            ):
+                logits = self._quantize(logits, "logits")
             weights = masked_softmax(logits, fact_mask)
+            if self.linear_start:
+                linear = ops.where(fact_mask, logits, 0.0)
+                gate = ops.cast(self.attention_softmax, weights.dtype)
+                weights = gate * weights + (1.0 - gate) * linear
             scores.append(weights)
             read = ops.einsum("bf,bfd->bd", ops.cast(weights, dtype), values)
-            read = self._quantize(read)
+            read = self._quantize(read, "read")
             if hop_kernel is not None:
                 state = ops.matmul(state, hop_kernel) + read
             else:
                 state = state + read
-            state = self._quantize(state)
+            state = self._quantize(state, "state")
 
         # The answer layer is float (Q-MANN keeps it at high precision).
         answer = ops.matmul(
@@ -454,6 +514,9 @@ class MemoryNetwork(keras.layers.Layer):
                 "activation": keras.activations.serialize(self.activation)
                 if self.activation is not None
                 else None,
+                "linear_start": self.linear_start,
+                "temporal_noise": self.temporal_noise,
+                "seed": self.seed,
                 "embeddings_initializer": keras.initializers.serialize(
                     self.embeddings_initializer
                 ),

@@ -10,6 +10,17 @@ from tests.harness import run_layer_test
 VOCAB = 9
 FIXED8 = QuantizationConfig("fixed_point", word_length=8, integer_bits=3)
 BINARY = QuantizationConfig("binary")
+PER_TENSOR = QuantizationConfig(
+    "fixed_point",
+    word_length=8,
+    integer_bits=3,
+    tensor_formats={
+        "weights": {"integer_bits": 1},
+        "memory": {"word_length": 6, "integer_bits": 2},
+        "logits": {"integer_bits": 4},
+        "read": {"mode": "binary"},
+    },
+)
 
 
 def _data(batch=3, facts=4, words=3, query_words=2, seed=0):
@@ -69,11 +80,14 @@ def _np_softmax(z, mask):
 
 
 def _np_forward(layer, story, query):
-    q = layer.quantization
+    config = layer.quantization
     d = layer.embedding_dim
 
+    def fmt(tensor):
+        return None if config is None else config.for_tensor(tensor)
+
     def w(v):
-        return _np_quantize(_np(v), q)
+        return _np_quantize(_np(v), fmt("weights"))
 
     def bag(table, ids):
         e = table[ids] * (ids != 0)[..., None]
@@ -89,7 +103,7 @@ def _np_forward(layer, story, query):
         m = bag(w(table), story)
         if layer.temporal_encoding:
             m = m + w(temporal)[age]
-        return _np_quantize(m, q)
+        return _np_quantize(m, fmt("memory"))
 
     if layer.weight_tying == "layerwise":
         keys = memory(layer.key_embeddings, getattr(layer, "key_temporal", 0))
@@ -97,28 +111,31 @@ def _np_forward(layer, story, query):
             layer.value_embeddings, getattr(layer, "value_temporal", 0)
         )
         hops = [(keys, values)] * layer.num_hops
-        u = _np_quantize(bag(w(layer.query_embeddings), query), q)
+        u = _np_quantize(bag(w(layer.query_embeddings), query), fmt("state"))
         h = w(layer.hop_kernel)
     else:
         temporal = getattr(layer, "hop_temporal", [0] * (layer.num_hops + 1))
         emb = [memory(t, tt) for t, tt in zip(layer.hop_embeddings, temporal)]
         hops = list(zip(emb[:-1], emb[1:]))
-        u = _np_quantize(bag(w(layer.hop_embeddings[0]), query), q)
+        u = _np_quantize(bag(w(layer.hop_embeddings[0]), query), fmt("state"))
         h = np.eye(d)
     scores = []
     for keys, values in hops:
         if layer.similarity == "dot":
             z = np.einsum("bd,bfd->bf", u, keys)
         else:
-            n = q.bits if q is not None else 8
-            i = q.integer_bits if q is not None else 3
+            n = fmt("memory").bits if config is not None else 8
+            i = fmt("memory").integer_bits if config is not None else 3
             z = _np_hamming(u, keys, n, i, layer.hamming_scale)
-        if q is not None and q.mode == "fixed_point":
-            z = _np_quantize(z, q)
+        if config is not None and fmt("logits").mode == "fixed_point":
+            z = _np_quantize(z, fmt("logits"))
         p = _np_softmax(z, mask)
+        if layer.linear_start:
+            gate = float(_np(layer.attention_softmax))
+            p = gate * p + (1.0 - gate) * np.where(mask, z, 0.0)
         scores.append(p)
-        o = _np_quantize(np.einsum("bf,bfd->bd", p, values), q)
-        u = _np_quantize(u @ h + o, q)
+        o = _np_quantize(np.einsum("bf,bfd->bd", p, values), fmt("read"))
+        u = _np_quantize(u @ h + o, fmt("state"))
     return u @ _np(layer.answer_kernel), np.stack(scores, 1)
 
 
@@ -133,6 +150,10 @@ def _np_forward(layer, story, query):
         {"similarity": "hamming", "weight_tying": "adjacent"},
         {"quantization": BINARY, "similarity": "hamming"},
         {"quantization": BINARY, "weight_tying": "adjacent"},
+        {"quantization": PER_TENSOR, "similarity": "hamming"},
+        {"quantization": PER_TENSOR, "weight_tying": "adjacent"},
+        {"linear_start": True},
+        {"linear_start": True, "quantization": FIXED8},
     ],
     ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()) or "float",
 )
@@ -150,10 +171,15 @@ def test_matches_numpy_reference(kwargs):
         embeddings_initializer=keras.initializers.RandomNormal(stddev=0.5),
         **kwargs,
     )
-    out, scores = layer([story, query], return_attention_scores=True)
-    want_out, want_scores = _np_forward(layer, story, query)
-    np.testing.assert_allclose(_np(scores), want_scores, atol=1e-5)
-    np.testing.assert_allclose(_np(out), want_out, atol=1e-4)
+    for flag in (0.0, 1.0) if kwargs.get("linear_start") else (None,):
+        if flag is not None:
+            if not layer.built:
+                layer.build([story.shape, query.shape])
+            layer.attention_softmax.assign(flag)
+        out, scores = layer([story, query], return_attention_scores=True)
+        want_out, want_scores = _np_forward(layer, story, query)
+        np.testing.assert_allclose(_np(scores), want_scores, atol=1e-5)
+        np.testing.assert_allclose(_np(out), want_out, atol=1e-4)
 
 
 # --------------------------------------------------------------------------
@@ -170,8 +196,9 @@ def test_matches_numpy_reference(kwargs):
             "quantization": FIXED8,
             "output_dim": 3,
         },
+        {"linear_start": True, "temporal_noise": 0.3, "seed": 1},
     ],
-    ids=["float", "qmann-fixed8"],
+    ids=["float", "qmann-fixed8", "linear-start-noise"],
 )
 def test_layer_harness(kwargs):
     init = {"vocabulary_size": VOCAB, "embedding_dim": 4, "num_hops": 2}
@@ -188,7 +215,7 @@ def test_layer_harness(kwargs):
         input_data=[story, query],
         expected_output_shape=(3, init.get("output_dim", VOCAB)),
         expected_num_trainable_weights=expected_weights,
-        expected_num_non_trainable_weights=0,
+        expected_num_non_trainable_weights=int(init.get("linear_start", False)),
     )
 
 
@@ -284,6 +311,8 @@ def test_sequential_functional_use_and_compute_output_spec():
         ({"quantization": "int4"}, "quantization"),
         ({"weight_tying": "none"}, "weight_tying"),
         ({"hamming_scale": 0.0}, "hamming_scale"),
+        ({"temporal_noise": 1.0}, "temporal_noise"),
+        ({"temporal_noise": -0.1}, "temporal_noise"),
     ],
 )
 def test_bad_arguments(kwargs, name):
@@ -299,3 +328,110 @@ def test_bad_input_ranks():
         layer([np.ones((2, 3), "int32"), np.ones((2, 3), "int32")])
     with pytest.raises(ValueError, match=r"\[story, query\]"):
         MemoryNetwork(VOCAB, 4)(np.ones((2, 3, 4), "int32"))
+
+
+def test_temporal_noise_only_acts_in_training():
+    story, query = _data(batch=8, facts=6)
+    story[:, :, 0] = 1  # No empty facts.
+    noisy = MemoryNetwork(VOCAB, 4, temporal_noise=0.5, seed=3)
+    plain = MemoryNetwork(VOCAB, 4)
+    noisy_out = _np(noisy([story, query]))  # Inference: no noise.
+    plain([story, query])
+    plain.set_weights(noisy.get_weights())
+    np.testing.assert_allclose(noisy_out, _np(plain([story, query])), 1e-6)
+    first, second = (
+        _np(noisy([story, query], training=True)) for _ in range(2)
+    )
+    assert not np.allclose(first, noisy_out, atol=1e-4)
+    assert not np.allclose(first, second, atol=1e-4)
+
+
+def test_temporal_noise_inserts_empty_memories_between_facts():
+    # With linear attention and a temporal table whose row `a` is `a * e1`
+    # read by the query `e1`, the attention weight of a fact is its age.
+    facts, batch, rate = 5, 256, 0.3
+    story = np.ones((batch, facts, 1), "int32")
+    query = np.ones((batch, 1), "int32")
+    layer = MemoryNetwork(
+        2,
+        3,
+        num_hops=1,
+        memory_size=2 * facts,
+        position_encoding=False,
+        linear_start=True,
+        temporal_noise=rate,
+        seed=0,
+    )
+    layer([story, query])
+    e1 = np.array([1.0, 0.0, 0.0], "float32")
+    layer.query_embeddings.assign(np.stack([0 * e1, e1]))
+    layer.key_embeddings.assign(np.zeros((2, 3), "float32"))
+    layer.key_temporal.assign(np.arange(2 * facts)[:, None] * e1)
+
+    def ages(training):
+        _, scores = layer(
+            [story, query], training=training, return_attention_scores=True
+        )
+        return np.round(_np(scores)[:, 0]).astype(int)
+
+    np.testing.assert_array_equal(
+        ages(False), np.tile(np.arange(facts)[::-1], (batch, 1))
+    )
+    noisy = ages(True)
+    assert (noisy[:, -1] == 0).all()  # Nothing comes after the last fact.
+    steps = noisy[:, :-1] - noisy[:, 1:]  # 1, or 2 with an empty memory.
+    assert set(np.unique(steps)) == {1, 2}
+    inserted = (steps == 2).mean()
+    assert abs(inserted - rate) < 0.05, inserted
+
+
+def test_linear_start_callback_inserts_the_softmax():
+    from keras_memattn.callbacks import LinearStart
+
+    story, query = _data(batch=8)
+    story_in = keras.Input(story.shape[1:], dtype="int32")
+    query_in = keras.Input(query.shape[1:], dtype="int32")
+    layer = MemoryNetwork(VOCAB, 4, linear_start=True)
+    model = keras.Model([story_in, query_in], layer([story_in, query_in]))
+    model.compile(
+        "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    labels = np.arange(8) % VOCAB
+    callback = LinearStart(monitor="loss", max_linear_epochs=2)
+    model.fit([story, query], labels, epochs=4, callbacks=[callback], verbose=0)
+    assert callback.switch_epoch == 2
+    # The flag survives the end of `fit` (no stale copy written back).
+    assert float(_np(layer.attention_softmax)) == 1.0
+    _, scores = layer([story, query], return_attention_scores=True)
+    np.testing.assert_allclose(_np(scores).sum(-1)[:2], 1.0, atol=1e-5)
+
+    # Training on leaves the switched model alone.
+    again = LinearStart(monitor="loss", max_linear_epochs=1)
+    model.fit([story, query], labels, epochs=1, callbacks=[again], verbose=0)
+    assert again.switch_epoch is None
+
+
+def test_linear_start_callback_errors():
+    from keras_memattn.callbacks import LinearStart
+
+    story, query = _data(batch=4)
+    story_in = keras.Input(story.shape[1:], dtype="int32")
+    query_in = keras.Input(query.shape[1:], dtype="int32")
+    plain = keras.Model(
+        [story_in, query_in], MemoryNetwork(VOCAB, 4)([story_in, query_in])
+    )
+    plain.compile("adam", "sparse_categorical_crossentropy")
+    labels = np.zeros(4)
+    with pytest.raises(ValueError, match="linear_start=True"):
+        plain.fit([story, query], labels, callbacks=[LinearStart()], verbose=0)
+    model = keras.Model(
+        [story_in, query_in],
+        MemoryNetwork(VOCAB, 4, linear_start=True)([story_in, query_in]),
+    )
+    model.compile(
+        "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    with pytest.raises(ValueError, match="val_loss"):
+        model.fit([story, query], labels, callbacks=[LinearStart()], verbose=0)
+    with pytest.raises(ValueError, match="Received: patience=0"):
+        LinearStart(patience=0)

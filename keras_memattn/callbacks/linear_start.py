@@ -1,0 +1,139 @@
+"""`LinearStart`: MemN2N's linear start for `MemoryNetwork` layers."""
+
+import keras
+import numpy as np
+
+from keras_memattn import _validation
+
+
+def _linear_start_layers(model):
+    from keras_memattn.layers.memory_network import MemoryNetwork
+
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=False)
+        if isinstance(layer, MemoryNetwork) and layer.linear_start
+    ]
+
+
+class LinearStart(keras.callbacks.Callback):
+    """Inserts the softmax of linear-start memory layers when training stalls.
+
+    MemN2N (Sukhbaatar et al., 2015) trains its memory network first with
+    the attention softmax removed and re-inserts it once the validation
+    loss stops decreasing. Build the model with
+    `MemoryNetwork(..., linear_start=True)` and pass this callback to `fit`:
+    at the end of every epoch it watches `monitor`, and after `patience`
+    epochs without improvement (or at `max_linear_epochs` at the latest) it
+    sets the `attention_softmax` flag of every such layer of the model to 1.
+    The switch is final; a model whose flag is already 1 (trained before,
+    or loaded from a file) is left as it is.
+
+    Args:
+        monitor: the logged quantity to watch. Defaults to `"val_loss"`.
+        patience: epochs without improvement before the switch. Defaults
+            to 3.
+        min_delta: smallest change that counts as an improvement. Defaults
+            to 0.
+        mode: `"min"`, `"max"` or `"auto"` (`"max"` for accuracy-like
+            names, else `"min"`). Defaults to `"auto"`.
+        max_linear_epochs: optional epoch count after which the softmax is
+            inserted whatever the monitor does.
+        verbose: print a line when the softmax is inserted. Defaults to 0.
+
+    Attributes:
+        switch_epoch: the 1-based epoch after which the softmax was
+            inserted, or None.
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> from keras_memattn.callbacks import LinearStart
+    >>> from keras_memattn.layers import MemoryNetwork
+    >>> story = keras.Input((4, 3), dtype="int32")
+    >>> query = keras.Input((3,), dtype="int32")
+    >>> answer = MemoryNetwork(10, 8, linear_start=True)([story, query])
+    >>> model = keras.Model([story, query], answer)
+    >>> model.compile("adam", keras.losses.SparseCategoricalCrossentropy(
+    ...     from_logits=True))
+    >>> x = [np.ones((8, 4, 3), "int32"), np.ones((8, 3), "int32")]
+    >>> callback = LinearStart(monitor="loss", max_linear_epochs=1)
+    >>> _ = model.fit(x, np.ones(8), epochs=2, callbacks=[callback],
+    ...               verbose=0)
+    >>> callback.switch_epoch
+    1
+    """
+
+    def __init__(
+        self,
+        monitor="val_loss",
+        patience=3,
+        min_delta=0.0,
+        mode="auto",
+        max_linear_epochs=None,
+        verbose=0,
+    ):
+        super().__init__()
+        owner = "LinearStart"
+        self.monitor = monitor
+        self.patience = _validation.positive_int("patience", patience, owner)
+        self.min_delta = abs(float(min_delta))
+        mode = _validation.one_of("mode", mode, ("auto", "min", "max"), owner)
+        if mode == "auto":
+            mode = "max" if "acc" in monitor else "min"
+        self.mode = mode
+        self.max_linear_epochs = _validation.optional_positive_int(
+            "max_linear_epochs", max_linear_epochs, owner
+        )
+        self.verbose = verbose
+        self.switch_epoch = None
+
+    def on_train_begin(self, logs=None):
+        self._layers = _linear_start_layers(self.model)
+        if not self._layers:
+            raise ValueError(
+                "LinearStart needs a model with at least one "
+                "`MemoryNetwork(..., linear_start=True)` layer. Received: "
+                f"a model without one ({self.model.name!r})"
+            )
+        self._done = all(
+            float(keras.ops.convert_to_numpy(layer.attention_softmax)) >= 1.0
+            for layer in self._layers
+        )
+        self._best = np.inf if self.mode == "min" else -np.inf
+        self._wait = 0
+
+    def _improved(self, value):
+        if self.mode == "min":
+            return value < self._best - self.min_delta
+        return value > self._best + self.min_delta
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._done:
+            return
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise ValueError(
+                f"LinearStart monitors {self.monitor!r}, which the logs do "
+                f"not have. Available: {sorted(logs or {})}. Pass "
+                "`validation_data` to `fit` or monitor a training metric."
+            )
+        value = float(value)
+        if self._improved(value):
+            self._best = value
+            self._wait = 0
+        else:
+            self._wait += 1
+        limit = self.max_linear_epochs
+        if self._wait >= self.patience or (
+            limit is not None and epoch + 1 >= limit
+        ):
+            for layer in self._layers:
+                layer.attention_softmax.assign(1.0)
+            self._done = True
+            self.switch_epoch = epoch + 1
+            if self.verbose:
+                print(
+                    f"\nEpoch {epoch + 1}: LinearStart inserted the "
+                    "attention softmax."
+                )
