@@ -114,6 +114,11 @@ class MemoryNetwork(keras.layers.Layer):
             Defaults to True.
         activation: activation of the answer, e.g. `"softmax"`. Defaults to
             None (logits).
+        tie_answer: use the transposed last value embedding as the answer
+            layer, $W = (C^K)^T$ (MemN2N's adjacent tying; with layer-wise
+            tying $W = C^T$), instead of a separate `answer_kernel`. Answers
+            are then words: `output_dim` must be None or `vocabulary_size`.
+            Defaults to False.
         linear_start: start with linear attention (MemN2N's "LS"); see
             above. Defaults to False.
         temporal_noise: expected fraction of empty memories inserted in
@@ -164,9 +169,9 @@ class MemoryNetwork(keras.layers.Layer):
           Networks*. AAAI 2018.
 
     Differences from other implementations:
-        The answer layer $W$ is a separate float kernel of shape
-        `(embedding_dim, output_dim)` (MemN2N ties it to $C^K$ with
-        adjacent tying), so answers need not be words. Linear start and
+        By default the answer layer $W$ is a separate float kernel of
+        shape `(embedding_dim, output_dim)`, so answers need not be words;
+        `tie_answer=True` ties it to $C^K$ as MemN2N does. Linear start and
         random noise are properties of the layer rather than of a training
         script; random noise shifts the temporal indices of the facts
         instead of allocating empty memory rows. Q-MANN keeps quantized
@@ -190,6 +195,7 @@ class MemoryNetwork(keras.layers.Layer):
         position_encoding=True,
         temporal_encoding=True,
         activation=None,
+        tie_answer=False,
         linear_start=False,
         temporal_noise=0.0,
         seed=None,
@@ -228,6 +234,17 @@ class MemoryNetwork(keras.layers.Layer):
         self.temporal_noise = _validation.rate(
             "temporal_noise", temporal_noise, owner
         )
+        self.tie_answer = bool(tie_answer)
+        if self.tie_answer and self.output_dim not in (
+            None,
+            self.vocabulary_size,
+        ):
+            raise ValueError(
+                "MemoryNetwork: `tie_answer=True` answers with words, so "
+                "`output_dim` must be None or `vocabulary_size` "
+                f"({self.vocabulary_size}). Received: output_dim="
+                f"{self.output_dim}"
+            )
         super().__init__(**kwargs)
         self.linear_start = bool(linear_start)
         self.seed = seed
@@ -323,13 +340,14 @@ class MemoryNetwork(keras.layers.Layer):
                     self._temporal(f"temporal_{k}")
                     for k in range(self.num_hops + 1)
                 ]
-        self.answer_kernel = self.add_weight(
-            shape=(self.embedding_dim, self.answer_dim),
-            name="answer_kernel",
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
+        if not self.tie_answer:
+            self.answer_kernel = self.add_weight(
+                shape=(self.embedding_dim, self.answer_dim),
+                name="answer_kernel",
+                initializer=self.kernel_initializer,
+                regularizer=self.kernel_regularizer,
+                constraint=self.kernel_constraint,
+            )
         if self.linear_start:
             self.attention_softmax = self.add_weight(
                 shape=(),
@@ -467,7 +485,7 @@ class MemoryNetwork(keras.layers.Layer):
         # The answer layer is float (Q-MANN keeps it at high precision).
         answer = ops.matmul(
             ops.cast(state, self.compute_dtype),
-            ops.cast(self.answer_kernel, self.compute_dtype),
+            ops.cast(self._answer_kernel(), self.compute_dtype),
         )
         if self.activation is not None:
             answer = self.activation(answer)
@@ -475,6 +493,13 @@ class MemoryNetwork(keras.layers.Layer):
             scores = ops.cast(ops.stack(scores, axis=1), self.compute_dtype)
             return answer, scores
         return answer
+
+    def _answer_kernel(self):
+        if not self.tie_answer:
+            return self.answer_kernel
+        if self.weight_tying == "layerwise":
+            return ops.transpose(self.value_embeddings)
+        return ops.transpose(self.hop_embeddings[-1])
 
     def compute_output_shape(self, input_shape):
         story_shape, _ = self._split_shapes(input_shape)
@@ -514,6 +539,7 @@ class MemoryNetwork(keras.layers.Layer):
                 "activation": keras.activations.serialize(self.activation)
                 if self.activation is not None
                 else None,
+                "tie_answer": self.tie_answer,
                 "linear_start": self.linear_start,
                 "temporal_noise": self.temporal_noise,
                 "seed": self.seed,

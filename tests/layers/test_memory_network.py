@@ -136,7 +136,7 @@ def _np_forward(layer, story, query):
         scores.append(p)
         o = _np_quantize(np.einsum("bf,bfd->bd", p, values), fmt("read"))
         u = _np_quantize(u @ h + o, fmt("state"))
-    return u @ _np(layer.answer_kernel), np.stack(scores, 1)
+    return u @ _np(layer._answer_kernel()), np.stack(scores, 1)
 
 
 @pytest.mark.parametrize(
@@ -154,6 +154,8 @@ def _np_forward(layer, story, query):
         {"quantization": PER_TENSOR, "weight_tying": "adjacent"},
         {"linear_start": True},
         {"linear_start": True, "quantization": FIXED8},
+        {"tie_answer": True},
+        {"tie_answer": True, "weight_tying": "adjacent"},
     ],
     ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()) or "float",
 )
@@ -197,8 +199,9 @@ def test_matches_numpy_reference(kwargs):
             "output_dim": 3,
         },
         {"linear_start": True, "temporal_noise": 0.3, "seed": 1},
+        {"tie_answer": True, "weight_tying": "adjacent"},
     ],
-    ids=["float", "qmann-fixed8", "linear-start-noise"],
+    ids=["float", "qmann-fixed8", "linear-start-noise", "tied-answer"],
 )
 def test_layer_harness(kwargs):
     init = {"vocabulary_size": VOCAB, "embedding_dim": 4, "num_hops": 2}
@@ -209,6 +212,8 @@ def test_layer_harness(kwargs):
         expected_weights = 2 * (hops + 1) + 1
     else:
         expected_weights = 7
+    if init.get("tie_answer"):
+        expected_weights -= 1
     run_layer_test(
         MemoryNetwork,
         init,
@@ -312,6 +317,7 @@ def test_sequential_functional_use_and_compute_output_spec():
         ({"weight_tying": "none"}, "weight_tying"),
         ({"hamming_scale": 0.0}, "hamming_scale"),
         ({"temporal_noise": 1.0}, "temporal_noise"),
+        ({"tie_answer": True, "output_dim": 3}, "output_dim"),
         ({"temporal_noise": -0.1}, "temporal_noise"),
     ],
 )
@@ -435,3 +441,20 @@ def test_linear_start_callback_errors():
         model.fit([story, query], labels, callbacks=[LinearStart()], verbose=0)
     with pytest.raises(ValueError, match="Received: patience=0"):
         LinearStart(patience=0)
+
+
+def test_tied_answer_layer_is_the_last_value_embedding():
+    story, query = _data()
+    layer = MemoryNetwork(
+        VOCAB, 4, num_hops=2, weight_tying="adjacent", tie_answer=True
+    )
+    layer([story, query])
+    assert not hasattr(layer, "answer_kernel")
+    np.testing.assert_array_equal(
+        _np(layer._answer_kernel()), _np(layer.hop_embeddings[-1]).T
+    )
+    layerwise = MemoryNetwork(VOCAB, 4, tie_answer=True)
+    layerwise([story, query])
+    np.testing.assert_array_equal(
+        _np(layerwise._answer_kernel()), _np(layerwise.value_embeddings).T
+    )
