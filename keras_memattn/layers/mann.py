@@ -206,6 +206,16 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
         super().__init__(**kwargs)
         self.quantization = quantization
         self._quantizer = _get_quantization(quantization)
+        if (
+            self._quantizer is not None
+            and self._quantizer.accumulator != "float"
+        ):
+            raise ValueError(
+                "MANNCell addresses its memory with a float accumulator; "
+                "`QuantizationConfig(accumulator='fixed_point')` is "
+                "supported by MemoryNetwork only. Received: quantization="
+                f"{self._quantizer!r}"
+            )
         self.activation = keras.activations.get(activation)
         self.recurrent_activation = keras.activations.get(recurrent_activation)
         self.use_bias = use_bias

@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_memattn import _validation
 from keras_memattn.ops import addressing
+from keras_memattn.ops import quantization as quantization_ops
 from keras_memattn.ops.masking import masked_softmax
 from keras_memattn.ops.quantization import QuantizationConfig
 
@@ -66,8 +67,13 @@ class MemoryNetwork(keras.layers.Layer):
     `QuantizationConfig.tensor_formats`), and so are the memory vectors
     $m_i, c_i$ (`"memory"`), the controller state $u^k$ (`"state"`), the
     read vectors $o^k$ (`"read"`) and, in fixed-point mode, the attention
-    logits $s(u^k, m_i)$ (`"logits"`). The softmax and the answer layer $W$
-    stay in float. Gradients pass through the quantizers with clipped
+    logits $s(u^k, m_i)$ (`"logits"`). With
+    `QuantizationConfig(accumulator="fixed_point")` the dot-product
+    similarity is itself computed in the logits format, product by product
+    with a saturating accumulator (`fixed_point_dot` of
+    `keras_memattn.ops.quantization`), as fixed-point hardware without a
+    wide accumulator would. The softmax and the answer layer $W$ stay in
+    float. Gradients pass through the quantizers with clipped
     straight-through estimates.
 
     Two training aids of MemN2N are built in. With `linear_start=True` the
@@ -388,6 +394,24 @@ class MemoryNetwork(keras.layers.Layer):
         )
 
     def _similarity(self, keys, memory):
+        logits_format = (
+            None
+            if self.quantization is None
+            else self.quantization.for_tensor("logits")
+        )
+        if (
+            self.similarity == "dot"
+            and logits_format is not None
+            and logits_format.mode == "fixed_point"
+            and logits_format.accumulator == "fixed_point"
+        ):
+            return quantization_ops.fixed_point_dot(
+                keys,
+                memory,
+                word_length=logits_format.word_length,
+                integer_bits=logits_format.integer_bits,
+                rounding=logits_format.rounding,
+            )
         kwargs = {}
         if self.similarity == "hamming":
             kwargs["scale"] = self.hamming_scale

@@ -26,11 +26,13 @@ __all__ = [
     "QuantizationConfig",
     "binary",
     "fixed_point",
+    "fixed_point_dot",
     "fixed_point_range",
     "hamming_similarity",
 ]
 
 ROUNDING_MODES = ("nearest", "toward_zero")
+ACCUMULATORS = ("float", "fixed_point")
 QUANTIZATION_MODES = ("fixed_point", "binary")
 
 
@@ -211,6 +213,83 @@ def _pairwise_dot(keys, memory):
     return ops.squeeze(ops.matmul(memory, ops.expand_dims(keys, -1)), -1)
 
 
+def fixed_point_dot(
+    keys,
+    memory,
+    word_length=8,
+    integer_bits=3,
+    rounding="nearest",
+):
+    """Dot products computed in fixed-point arithmetic, word by word.
+
+    Every product $k_d m_d$ is rounded to the sign-magnitude format and the
+    products are added one at a time into an accumulator of the same word
+    format, which saturates after every addition:
+
+    $$
+    a_0 = 0, \\qquad a_d = \\operatorname{sat}\\big(a_{d-1} + Q(k_d m_d)\\big),
+    \\qquad \\text{result} = a_D
+    $$
+
+    This is how a multiply-accumulate unit without a wider accumulator
+    computes a dot product: small products round to zero and a running sum
+    that overflows stays clipped, so the result depends on the order of the
+    terms. It is the "conventional" fixed-point similarity that Q-MANN's
+    bounded Hamming similarity replaces. Gradients are clipped
+    straight-through estimates (zero through a saturated addition).
+
+    Args:
+        keys: float tensor `(..., D)`.
+        memory: float tensor `(..., slots, D)`; leading dimensions broadcast
+            against those of `keys`.
+        word_length: `N`, bits per word including the sign bit (>= 2).
+        integer_bits: `I`, integer bits of the format.
+        rounding: `"nearest"` or `"toward_zero"`, for the products.
+
+    Returns:
+        Float tensor `(..., slots)` on the grid of the format, in float32
+        (float64 for float64 inputs).
+
+    Example:
+
+    >>> import keras
+    >>> from keras_memattn.ops import quantization
+    >>> keys = [[2.0, 2.0, -1.0]]
+    >>> memory = [[[2.0, 2.0, 1.0]]]
+    >>> out = quantization.fixed_point_dot(
+    ...     keys, memory, word_length=4, integer_bits=2)
+    >>> keras.ops.convert_to_numpy(out).tolist()  # 3.5 saturates, then -1.
+    [[2.5]]
+    """
+    word_length, integer_bits = _check_format(
+        word_length, integer_bits, "fixed_point_dot"
+    )
+    _validation.one_of("rounding", rounding, ROUNDING_MODES, "fixed_point_dot")
+    keys = ops.convert_to_tensor(keys)
+    memory = ops.convert_to_tensor(memory)
+    work_dtype = (
+        "float64"
+        if _work_dtype(keys) == "float64" and _work_dtype(memory) == "float64"
+        else "float32"
+    )
+    keys = ops.cast(keys, work_dtype)
+    memory = ops.cast(memory, work_dtype)
+    products = fixed_point(
+        ops.expand_dims(keys, -2) * memory,
+        word_length=word_length,
+        integer_bits=integer_bits,
+        rounding=rounding,
+    )
+    bound = fixed_point_range(word_length, integer_bits)
+    terms = ops.unstack(products, axis=-1)
+    total = terms[0]
+    for term in terms[1:]:
+        # Both operands are on the grid, so the sum is too: only the
+        # saturation acts, with the clipped straight-through gradient.
+        total = ops.clip(total + term, -bound, bound)
+    return total
+
+
 def hamming_similarity(
     keys,
     memory,
@@ -341,6 +420,11 @@ class QuantizationConfig:
             gets `word_length - 1 - integer_bits`. Defaults to 3.
         rounding: `"nearest"` (default) or `"toward_zero"` (as in the
             Q-MANN code).
+        accumulator: how dot-product similarities are summed in
+            fixed-point mode: `"float"` (default; float products and sums,
+            only the result is quantized, as with a wide accumulator) or
+            `"fixed_point"` (products and every partial sum rounded and
+            saturated to the `"logits"` format, see `fixed_point_dot`).
         tensor_formats: optional dict from a tensor name in `TENSORS` to a
             dict of the arguments above (`mode`, `word_length`,
             `integer_bits`, `rounding`) that differ for that tensor, e.g.
@@ -370,9 +454,13 @@ class QuantizationConfig:
         word_length=8,
         integer_bits=3,
         rounding="nearest",
+        accumulator="float",
         tensor_formats=None,
     ):
         owner = "QuantizationConfig"
+        self.accumulator = _validation.one_of(
+            "accumulator", accumulator, ACCUMULATORS, owner
+        )
         self.mode = _validation.one_of("mode", mode, QUANTIZATION_MODES, owner)
         self.rounding = _validation.one_of(
             "rounding", rounding, ROUNDING_MODES, owner
@@ -392,7 +480,9 @@ class QuantizationConfig:
         self.integer_bits = integer_bits
         self.tensor_formats = self._check_tensor_formats(tensor_formats)
         self._per_tensor = {
-            name: QuantizationConfig(**{**self._format(), **overrides})
+            name: QuantizationConfig(
+                **{**self._format(), **overrides}, accumulator=accumulator
+            )
             for name, overrides in self.tensor_formats.items()
         }
 
@@ -493,6 +583,8 @@ class QuantizationConfig:
 
     def get_config(self):
         config = self._format()
+        if self.accumulator != "float":
+            config["accumulator"] = self.accumulator
         if self.tensor_formats:
             config["tensor_formats"] = {
                 name: dict(overrides)
@@ -515,7 +607,9 @@ class QuantizationConfig:
             (name, tuple(sorted(overrides.items())))
             for name, overrides in sorted(self.tensor_formats.items())
         )
-        return hash((tuple(sorted(self._format().items())), formats))
+        return hash(
+            (tuple(sorted(self._format().items())), self.accumulator, formats)
+        )
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

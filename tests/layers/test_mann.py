@@ -385,3 +385,15 @@ def test_bad_arguments_name_the_argument(name, value):
     kwargs = dict(SMALL, **{name: value})
     with pytest.raises(ValueError, match=f"{name}={value!r}"):
         MANNLayer(**kwargs)
+
+
+def test_fixed_point_accumulator_is_rejected():
+    from keras_memattn.ops.quantization import QuantizationConfig
+
+    with pytest.raises(ValueError, match="MemoryNetwork only"):
+        MANNLayer(
+            **dict(
+                SMALL,
+                quantization=QuantizationConfig(accumulator="fixed_point"),
+            )
+        )

@@ -10,6 +10,12 @@ from tests.harness import run_layer_test
 VOCAB = 9
 FIXED8 = QuantizationConfig("fixed_point", word_length=8, integer_bits=3)
 BINARY = QuantizationConfig("binary")
+ACCUMULATE = QuantizationConfig(
+    "fixed_point",
+    integer_bits=3,
+    accumulator="fixed_point",
+    tensor_formats={"logits": {"integer_bits": 1}},
+)
 PER_TENSOR = QuantizationConfig(
     "fixed_point",
     word_length=8,
@@ -72,6 +78,15 @@ def _np_hamming(u, m, n, i, scale):
     return scale * (sign * agree).sum(-1)
 
 
+def _np_fixed_dot(u, m, n, i):
+    bound = (2.0 ** (n - 1) - 1) / 2.0 ** (n - 1 - i)
+    products = _np_fixed(u[:, None, :] * m, n, i)
+    total = products[..., 0]
+    for d in range(1, products.shape[-1]):
+        total = np.clip(total + products[..., d], -bound, bound)
+    return total
+
+
 def _np_softmax(z, mask):
     z = np.where(mask, z, -np.inf)
     z = z - z.max(-1, keepdims=True)
@@ -121,7 +136,15 @@ def _np_forward(layer, story, query):
         h = np.eye(d)
     scores = []
     for keys, values in hops:
-        if layer.similarity == "dot":
+        accumulate = (
+            config is not None
+            and fmt("logits").mode == "fixed_point"
+            and config.accumulator == "fixed_point"
+        )
+        if layer.similarity == "dot" and accumulate:
+            logits = fmt("logits")
+            z = _np_fixed_dot(u, keys, logits.word_length, logits.integer_bits)
+        elif layer.similarity == "dot":
             z = np.einsum("bd,bfd->bf", u, keys)
         else:
             n = fmt("memory").bits if config is not None else 8
@@ -152,6 +175,8 @@ def _np_forward(layer, story, query):
         {"quantization": BINARY, "weight_tying": "adjacent"},
         {"quantization": PER_TENSOR, "similarity": "hamming"},
         {"quantization": PER_TENSOR, "weight_tying": "adjacent"},
+        {"quantization": ACCUMULATE},
+        {"quantization": ACCUMULATE, "similarity": "hamming"},
         {"linear_start": True},
         {"linear_start": True, "quantization": FIXED8},
         {"tie_answer": True},

@@ -391,3 +391,78 @@ def test_config_rejects_bad_tensor_formats(tensor_formats, match):
         QuantizationConfig(tensor_formats=tensor_formats)
     with pytest.raises(ValueError, match="Received: tensor='keys'"):
         QuantizationConfig().for_tensor("keys")
+
+
+# --------------------------------------------------------------------------
+# Fixed-point dot product.
+
+
+def _np_fixed_dot(keys, memory, n, i):
+    f = n - 1 - i
+    bound = (2.0 ** (n - 1) - 1) / 2.0**f
+
+    def q(x):
+        code = np.minimum(np.round(np.abs(x) * 2.0**f), 2.0 ** (n - 1) - 1)
+        return np.where(x >= 0, 1.0, -1.0) * code / 2.0**f
+
+    products = q(keys[..., None, :] * memory)
+    total = products[..., 0]
+    for d in range(1, products.shape[-1]):
+        total = np.clip(total + products[..., d], -bound, bound)
+    return total
+
+
+@pytest.mark.parametrize("n, i", [(8, 3), (8, 1), (6, 2)])
+def test_fixed_point_dot_matches_numpy(rng, n, i):
+    keys = rng.standard_normal((3, 10)).astype("float32")
+    memory = 1.5 * rng.standard_normal((3, 5, 10)).astype("float32")
+    got = _np(quantization.fixed_point_dot(keys, memory, n, i))
+    np.testing.assert_array_equal(
+        got, _np_fixed_dot(keys.astype("float64"), memory, n, i)
+    )
+    bound = quantization.fixed_point_range(n, i)
+    assert np.abs(got).max() <= bound
+    fraction = n - 1 - i
+    np.testing.assert_array_equal(
+        got * 2**fraction, np.round(got * 2**fraction)
+    )
+
+
+def test_fixed_point_dot_rounds_small_products_and_saturates():
+    keys = np.array([[0.02, 0.02, 5.0, 5.0, -5.0]], "float32")
+    memory = np.ones((1, 1, 5), "float32")
+    # Q(3, 4): 0.02 rounds to 0, 5 + 5 saturates at 7.9375 and the last
+    # product brings the sum down to 2.9375; a wide accumulator gives 5.04.
+    out = _np(quantization.fixed_point_dot(keys, memory, 8, 3))
+    np.testing.assert_array_equal(out, [[7.9375 - 5.0]])
+    assert abs(float(np.dot(keys[0], memory[0, 0])) - 5.04) < 1e-5
+
+
+def test_fixed_point_dot_gradient_stops_at_saturation():
+    keys = np.array([[4.0, 4.0, 1.0]], "float32")
+    memory = np.ones((1, 1, 3), "float32")
+
+    def fn(m):
+        return quantization.fixed_point_dot(keys, m, 8, 3)
+
+    grad = _grad(fn, memory)
+    # 4 + 4 saturates: the first two products get no gradient, the last
+    # addition (7.9375 + 1 saturates again) neither.
+    np.testing.assert_array_equal(grad, [[[0.0, 0.0, 0.0]]])
+    small = np.array([[[0.5, 0.5, 0.5]]], "float32")
+    np.testing.assert_allclose(_grad(fn, small), [[[4.0, 4.0, 1.0]]])
+
+
+def test_config_accumulator():
+    config = QuantizationConfig(accumulator="fixed_point")
+    assert config.get_config()["accumulator"] == "fixed_point"
+    assert QuantizationConfig.get(config.get_config()) == config
+    assert config != QuantizationConfig()
+    assert "accumulator" not in QuantizationConfig().get_config()
+    per_tensor = QuantizationConfig(
+        accumulator="fixed_point",
+        tensor_formats={"logits": {"integer_bits": 2}},
+    )
+    assert per_tensor.for_tensor("logits").accumulator == "fixed_point"
+    with pytest.raises(ValueError, match="Received: accumulator='int'"):
+        QuantizationConfig(accumulator="int")
