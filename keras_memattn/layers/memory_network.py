@@ -81,8 +81,8 @@ class MemoryNetwork(keras.layers.Layer):
     raw similarities of the real facts, so the model is linear up to the
     answer) and holds a non-trainable flag, `attention_softmax`, that
     `keras_memattn.callbacks.LinearStart` sets to 1 to insert the softmax
-    once the validation loss stops improving; training from a linear start
-    avoids the poor local minima that plain training often falls into.
+    once the validation loss stops improving (MemN2N reports that this
+    avoids poor local minima on some tasks).
     With `temporal_noise=p`, training stories get on average a fraction `p`
     of empty memories inserted between their facts ("random noise"), which
     jitters the temporal encoding and regularises it.
