@@ -650,6 +650,8 @@ def _run_sequence_task(args):
             stories.shape[1:],
             queries.shape[1],
             embedding_dim=args.embedding_dim,
+            temporal_noise=0.1,  # MemN2N's random empty memories.
+            seed=args.seed,
         )
         model.compile(
             optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=40.0),
