@@ -161,6 +161,21 @@ def memory_network_quantized():
     )
 
 
+def memory_network_memn2n_options():
+    # Tied answer layer, linear-start flag, training-only temporal noise and
+    # a fixed-point accumulator: all must convert to builtin ops.
+    from keras_memattn.ops import QuantizationConfig
+
+    return _memory_network_case(
+        weight_tying="adjacent",
+        tie_answer=True,
+        linear_start=True,
+        temporal_noise=0.1,
+        seed=0,
+        quantization=QuantizationConfig(accumulator="fixed_point"),
+    )
+
+
 LAYER_CASES = {
     "keras.LSTM": keras_lstm,
     "keras.LSTM(unroll=True)": keras_lstm_unrolled,
@@ -179,6 +194,7 @@ LAYER_CASES = {
     "AReLU": arelu,
     "MemoryNetwork": memory_network,
     "MemoryNetwork(quantization='fixed_point')": memory_network_quantized,
+    "MemoryNetwork(MemN2N options)": memory_network_memn2n_options,
 }
 
 
@@ -214,6 +230,7 @@ DEFAULT_CASES = {
     "AttentionPooling",
     "AReLU",
     "MemoryNetwork",
+    "MemoryNetwork(MemN2N options)",
     "text_classifier/wm_lstm",
 }
 
