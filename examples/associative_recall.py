@@ -23,7 +23,7 @@ from keras_memattn.layers import MANNLayer
 BITS = 6
 
 
-def build_model(kind, units, memory_size, memory_width):
+def build_model(kind, units, memory_size, memory_width, controller="lstm"):
     inputs = keras.Input((None, BITS + 2))
     if kind == "mann":
         h = MANNLayer(
@@ -31,6 +31,7 @@ def build_model(kind, units, memory_size, memory_width):
             memory_size=memory_size,
             memory_width=memory_width,
             addressing="ntm",
+            controller=controller,
             return_sequences=True,
         )(inputs)
     else:
@@ -55,6 +56,13 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--units", type=int, default=None)
+    parser.add_argument(
+        "--controller",
+        choices=["lstm", "dense"],
+        default="lstm",
+        help="MANN controller (the NTM paper's feed-forward one learns "
+        "this task fastest)",
+    )
     parser.add_argument("--memory-size", type=int, default=64)
     parser.add_argument("--memory-width", type=int, default=20)
     parser.add_argument("--max-items", type=int, default=6)
@@ -73,7 +81,9 @@ def main(argv=None):
 
     keras.utils.set_random_seed(args.seed)
     units = args.units or (100 if args.model == "mann" else 120)
-    model = build_model(args.model, units, args.memory_size, args.memory_width)
+    model = build_model(
+        args.model, units, args.memory_size, args.memory_width, args.controller
+    )
     model.compile(
         optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=10.0),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
