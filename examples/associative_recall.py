@@ -1,4 +1,4 @@
-"""The NTM associative recall task: MANNLayer against an LSTM of similar size.
+"""The NTM associative recall task: MANNLayer against an LSTM baseline.
 
 Each episode shows 2-6 items (an item is three random 6-bit vectors), then
 one of them as a query; the model must output the item that followed it.
@@ -23,7 +23,7 @@ from keras_memattn.layers import MANNLayer
 BITS = 6
 
 
-def build_model(kind, units, memory_size, memory_width, controller="lstm"):
+def build_model(kind, units, memory_size, memory_width, controller="dense"):
     inputs = keras.Input((None, BITS + 2))
     if kind == "mann":
         h = MANNLayer(
@@ -52,14 +52,14 @@ def bits_wrong(model, items, num_episodes, seed, batch_size=64):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=["mann", "lstm"], default="mann")
-    parser.add_argument("--steps", type=int, default=4000)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--steps", type=int, default=12000)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=3e-4)
     parser.add_argument("--units", type=int, default=None)
     parser.add_argument(
         "--controller",
         choices=["lstm", "dense"],
-        default="lstm",
+        default="dense",
         help="MANN controller (the NTM paper's feed-forward one learns "
         "this task fastest)",
     )
