@@ -208,6 +208,18 @@ def _bit_planes(x, word_length, integer_bits, rounding):
     return signs, planes
 
 
+def _work_operands(keys, memory):
+    """Both operands in float64 if both are float64, else in float32."""
+    keys = ops.convert_to_tensor(keys)
+    memory = ops.convert_to_tensor(memory)
+    work_dtype = (
+        "float64"
+        if _work_dtype(keys) == "float64" and _work_dtype(memory) == "float64"
+        else "float32"
+    )
+    return ops.cast(keys, work_dtype), ops.cast(memory, work_dtype)
+
+
 def _pairwise_dot(keys, memory):
     """`(..., D)` x `(..., slots, D)` -> `(..., slots)`."""
     return ops.squeeze(ops.matmul(memory, ops.expand_dims(keys, -1)), -1)
@@ -265,15 +277,7 @@ def fixed_point_dot(
         word_length, integer_bits, "fixed_point_dot"
     )
     _validation.one_of("rounding", rounding, ROUNDING_MODES, "fixed_point_dot")
-    keys = ops.convert_to_tensor(keys)
-    memory = ops.convert_to_tensor(memory)
-    work_dtype = (
-        "float64"
-        if _work_dtype(keys) == "float64" and _work_dtype(memory) == "float64"
-        else "float32"
-    )
-    keys = ops.cast(keys, work_dtype)
-    memory = ops.cast(memory, work_dtype)
+    keys, memory = _work_operands(keys, memory)
     products = fixed_point(
         ops.expand_dims(keys, -2) * memory,
         word_length=word_length,
@@ -360,15 +364,7 @@ def hamming_similarity(
     _validation.one_of(
         "rounding", rounding, ROUNDING_MODES, "hamming_similarity"
     )
-    keys = ops.convert_to_tensor(keys)
-    memory = ops.convert_to_tensor(memory)
-    work_dtype = (
-        "float64"
-        if _work_dtype(keys) == "float64" and _work_dtype(memory) == "float64"
-        else "float32"
-    )
-    keys = ops.cast(keys, work_dtype)
-    memory = ops.cast(memory, work_dtype)
+    keys, memory = _work_operands(keys, memory)
     scale = float(scale)
 
     if word_length == 1:
