@@ -13,40 +13,21 @@ episode (of 18) with 6 items and, to test generalisation, 12 items.
 
 import argparse
 import json
-import time
 
+import _ntm_tasks
 import keras
 
 from keras_memattn.datasets import associative_recall
-from keras_memattn.layers import MANNLayer
 
 BITS = 6
 
 
-def build_model(kind, units, memory_size, memory_width, controller="dense"):
-    inputs = keras.Input((None, BITS + 2))
-    if kind == "mann":
-        h = MANNLayer(
-            units,
-            memory_size=memory_size,
-            memory_width=memory_width,
-            addressing="ntm",
-            controller=controller,
-            return_sequences=True,
-        )(inputs)
-    else:
-        h = keras.layers.LSTM(units, return_sequences=True)(inputs)
-    return keras.Model(inputs, keras.layers.Dense(BITS)(h))
-
-
-def bits_wrong(model, items, num_episodes, seed, batch_size=64):
+def bits_wrong(model, items, num_episodes, seed):
     """Mean wrong bits per episode, every episode with `items` items."""
-    x, y, w = associative_recall(
+    data = associative_recall(
         num_episodes, min_items=items, max_items=items, seed=seed
     )
-    logits = model.predict(x, batch_size=batch_size, verbose=0)
-    wrong = ((logits > 0.0) != (y > 0.5)).sum(-1) * w
-    return float(wrong.sum(-1).mean())
+    return _ntm_tasks.bits_wrong(model, data)
 
 
 def main(argv=None):
@@ -81,50 +62,33 @@ def main(argv=None):
 
     keras.utils.set_random_seed(args.seed)
     units = args.units or (100 if args.model == "mann" else 120)
-    model = build_model(
-        args.model, units, args.memory_size, args.memory_width, args.controller
+    model = _ntm_tasks.build_model(
+        args.model,
+        units,
+        BITS + 2,
+        BITS,
+        args.memory_size,
+        args.memory_width,
+        controller=args.controller,
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=10.0),
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-    )
+    _ntm_tasks.compile_model(model, args.learning_rate)
     print(
         f"{args.model}: {model.count_params()} parameters, "
         f"backend {keras.backend.backend()}"
     )
 
-    curve = []
-    start = time.time()
-    steps = 0
-    while steps < args.steps:
-        n = min(args.log_every, args.steps - steps)
-        x, y, w = associative_recall(
-            n * args.batch_size,
-            max_items=args.max_items,
-            seed=args.seed * 1_000_003 + steps,
-        )
-        history = model.fit(
-            x,
-            y,
-            sample_weight=w,
-            batch_size=args.batch_size,
-            epochs=1,
-            verbose=0,
-            shuffle=False,
-        )
-        steps += n
-        loss = history.history["loss"][-1]
-        wrong = bits_wrong(model, args.max_items, 64, seed=10**6 + steps)
-        elapsed = time.time() - start
-        curve.append([steps, loss, wrong, elapsed])
-        print(
-            f"step {steps:6d}  loss {loss:.4f}  "
-            f"bits wrong @{args.max_items} items: {wrong:5.2f}  "
-            f"({elapsed:.0f} s)",
-            flush=True,
-        )
-        if args.time_budget and elapsed > args.time_budget:
-            break
+    def make_data(num, seed):
+        return associative_recall(num, max_items=args.max_items, seed=seed)
+
+    steps, curve, seconds = _ntm_tasks.train(
+        model,
+        args,
+        make_data,
+        monitor=lambda seed: bits_wrong(model, args.max_items, 64, seed),
+        describe=lambda wrong: (
+            f"bits wrong @{args.max_items} items: {wrong:5.2f}"
+        ),
+    )
 
     results = {
         "model": args.model,
@@ -132,7 +96,7 @@ def main(argv=None):
         "parameters": model.count_params(),
         "steps": steps,
         "episodes_seen": steps * args.batch_size,
-        "train_seconds": round(time.time() - start, 1),
+        "train_seconds": seconds,
         "args": vars(args),
         "bits_wrong_per_episode": {},
         "curve": curve,

@@ -12,39 +12,21 @@ length 20 and, to test generalisation, 40.
 
 import argparse
 import json
-import time
 
+import _ntm_tasks
 import keras
 
 from keras_memattn.datasets import copy_task
-from keras_memattn.layers import MANNLayer
 
 BITS = 8
 
 
-def build_model(kind, units, memory_size, memory_width):
-    inputs = keras.Input((None, BITS + 1))
-    if kind == "mann":
-        h = MANNLayer(
-            units,
-            memory_size=memory_size,
-            memory_width=memory_width,
-            addressing="ntm",
-            return_sequences=True,
-        )(inputs)
-    else:
-        h = keras.layers.LSTM(units, return_sequences=True)(inputs)
-    return keras.Model(inputs, keras.layers.Dense(BITS)(h))
-
-
-def bits_wrong(model, length, num_sequences, seed, batch_size=64):
+def bits_wrong(model, length, num_sequences, seed):
     """Mean number of wrong bits per sequence, all sequences of `length`."""
-    x, y, w = copy_task(
+    data = copy_task(
         num_sequences, min_length=length, max_length=length, seed=seed
     )
-    logits = model.predict(x, batch_size=batch_size, verbose=0)
-    wrong = ((logits > 0.0) != (y > 0.5)).sum(-1) * w
-    return float(wrong.sum(-1).mean())
+    return _ntm_tasks.bits_wrong(model, data)
 
 
 def main(argv=None):
@@ -74,48 +56,30 @@ def main(argv=None):
     # Similar parameter counts: MANN with a 100-unit LSTM controller and an
     # LSTM with 120 units both have about 62k parameters.
     units = args.units or (100 if args.model == "mann" else 120)
-    model = build_model(args.model, units, args.memory_size, args.memory_width)
-    model.compile(
-        optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=10.0),
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+    model = _ntm_tasks.build_model(
+        args.model,
+        units,
+        BITS + 1,
+        BITS,
+        args.memory_size,
+        args.memory_width,
     )
+    _ntm_tasks.compile_model(model, args.learning_rate)
     print(
         f"{args.model}: {model.count_params()} parameters, "
         f"backend {keras.backend.backend()}"
     )
 
-    curve = []
-    start = time.time()
-    steps = 0
-    chunk = args.log_every
-    while steps < args.steps:
-        n = min(chunk, args.steps - steps)
-        x, y, w = copy_task(
-            n * args.batch_size,
-            max_length=args.max_length,
-            seed=args.seed * 1_000_003 + steps,
-        )
-        history = model.fit(
-            x,
-            y,
-            sample_weight=w,
-            batch_size=args.batch_size,
-            epochs=1,
-            verbose=0,
-            shuffle=False,
-        )
-        steps += n
-        wrong = bits_wrong(model, args.max_length, 64, seed=10**6 + steps)
-        elapsed = time.time() - start
-        curve.append([steps, history.history["loss"][-1], wrong, elapsed])
-        print(
-            f"step {steps:6d}  loss {history.history['loss'][-1]:.4f}  "
-            f"bits wrong @{args.max_length}: {wrong:6.2f}  "
-            f"({elapsed:.0f} s)",
-            flush=True,
-        )
-        if args.time_budget and elapsed > args.time_budget:
-            break
+    def make_data(num, seed):
+        return copy_task(num, max_length=args.max_length, seed=seed)
+
+    steps, curve, seconds = _ntm_tasks.train(
+        model,
+        args,
+        make_data,
+        monitor=lambda seed: bits_wrong(model, args.max_length, 64, seed),
+        describe=lambda wrong: f"bits wrong @{args.max_length}: {wrong:6.2f}",
+    )
 
     results = {
         "model": args.model,
@@ -123,7 +87,7 @@ def main(argv=None):
         "parameters": model.count_params(),
         "steps": steps,
         "sequences_seen": steps * args.batch_size,
-        "train_seconds": round(time.time() - start, 1),
+        "train_seconds": seconds,
         "args": vars(args),
         "bits_wrong_per_sequence": {},
         "curve": curve,
