@@ -170,7 +170,9 @@ def test_tanh_equals_keras_gru(
         bias_initializer="random_normal",
     )
     layer = AttentionGRU(UNITS, candidate_activation="tanh", **kwargs)
-    reference = keras.layers.GRU(UNITS, **kwargs)
+    # The generic loop: on GPU, Keras' cuDNN kernels compute in TF32 and
+    # (JAX) order the outputs of `go_backwards` differently.
+    reference = keras.layers.GRU(UNITS, use_cudnn=False, **kwargs)
     mask = MASK if use_mask else None
     layer(x, mask=mask)
     reference(x, mask=mask)
