@@ -7,6 +7,7 @@ from keras_memattn.datasets.algorithmic import (
 )
 from keras_memattn.datasets.algorithmic import copy_task as copy_task
 from keras_memattn.datasets.babi import load_babi as load_babi
+from keras_memattn.datasets.babi import load_babi_joint as load_babi_joint
 from keras_memattn.datasets.text import (
     cross_validation_splits as cross_validation_splits,
 )

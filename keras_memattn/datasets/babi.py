@@ -11,7 +11,7 @@ import numpy as np
 from keras_memattn import _validation
 from keras_memattn.datasets._files import find_file
 
-__all__ = ["TASK_NAMES", "load_babi"]
+__all__ = ["TASK_NAMES", "load_babi", "load_babi_joint"]
 
 URL = "https://s3.amazonaws.com/text-datasets/babi_tasks_1-20_v1-2.tar.gz"
 _ARCHIVE_ROOT = "tasks_1-20_v1-2"
@@ -161,25 +161,126 @@ def load_babi(
     >>> stories.shape, queries.shape, answers.shape
     ((1000, 10, 6), (1000, 3), (1000,))
     """
-    if (
-        isinstance(task, bool)
-        or not isinstance(task, int)
-        or task not in TASK_NAMES
-    ):
+    _check_task(task)
+    max_facts = _validation.positive_int("max_facts", max_facts, "load_babi")
+    train, test = _read_task(task, ten_k, only_supporting, data_dir)
+    vocabulary, index, shapes = _vocabulary_and_shapes(train, max_facts)
+    return (
+        _encode(train, index, *shapes),
+        _encode(test, index, *shapes),
+        vocabulary,
+    )
+
+
+def load_babi_joint(
+    tasks=None,
+    ten_k=False,
+    max_facts=50,
+    only_supporting=False,
+    data_dir=None,
+):
+    """Loads several bAbI tasks as one dataset, for joint training.
+
+    The tasks share one vocabulary (from all their training splits) and
+    one padded shape, so that a single model can be trained on all of them
+    at once, the "joint" setting of MemN2N and the DNC. Every sample
+    carries the number of its task, so that test results can be split by
+    task. Parsing, vocabulary and padding follow `load_babi`.
+
+    Args:
+        tasks: the task numbers (1 to 20), in order. Defaults to all 20.
+        ten_k: use the 10,000-question training splits (`en-10k`).
+        max_facts: keep at most this many of the most recent facts per
+            story. Defaults to 50, as in MemN2N.
+        only_supporting: keep only the supporting facts of each question.
+        data_dir: optional folder that holds `babi/...`.
+
+    Returns:
+        `(train, test, vocabulary)`: `train` and `test` are tuples
+        `(stories, queries, answers, task_ids)` of int32 arrays of shapes
+        `(samples, max_facts, words)`, `(samples, query_words)`,
+        `(samples,)` and `(samples,)`, the samples of the tasks one after
+        the other in the order of `tasks`; `vocabulary` is the list of
+        words by id.
+
+    Raises:
+        ValueError: for an empty `tasks`, a task outside 1-20, a repeated
+            task or a non-positive `max_facts`.
+        FileNotFoundError: if the files are not found and cannot be
+            downloaded.
+
+    Example:
+
+    >>> from keras_memattn.datasets import load_babi_joint
+    >>> train, test, vocab = load_babi_joint(tasks=[1, 2])
+    >>> stories, queries, answers, task_ids = train
+    >>> stories.shape[0], sorted(set(task_ids.tolist()))
+    (2000, [1, 2])
+    """
+    tasks = list(TASK_NAMES) if tasks is None else list(tasks)
+    if not tasks:
+        raise ValueError(
+            "`tasks` must name at least one task from 1 to 20. "
+            f"Received: tasks={tasks!r}"
+        )
+    if not all(_is_task(task) for task in tasks):
+        raise ValueError(
+            f"`tasks` must be integers from 1 to 20. Received: tasks={tasks!r}"
+        )
+    tasks = [int(task) for task in tasks]
+    if len(set(tasks)) != len(tasks):
+        raise ValueError(
+            f"`tasks` must not repeat a task. Received: tasks={tasks!r}"
+        )
+    max_facts = _validation.positive_int(
+        "max_facts", max_facts, "load_babi_joint"
+    )
+    splits = {"train": [], "test": []}
+    task_ids = {"train": [], "test": []}
+    for task in tasks:
+        train, test = _read_task(task, ten_k, only_supporting, data_dir)
+        for split, samples in (("train", train), ("test", test)):
+            splits[split].extend(samples)
+            task_ids[split].extend([task] * len(samples))
+    vocabulary, index, shapes = _vocabulary_and_shapes(
+        splits["train"], max_facts
+    )
+    result = []
+    for split in ("train", "test"):
+        encoded = _encode(splits[split], index, *shapes)
+        result.append(encoded + (np.asarray(task_ids[split], "int32"),))
+    return result[0], result[1], vocabulary
+
+
+def _is_task(task):
+    return (
+        not isinstance(task, bool)
+        and isinstance(task, (int, np.integer))
+        and int(task) in TASK_NAMES
+    )
+
+
+def _check_task(task):
+    if not _is_task(task):
         raise ValueError(
             f"`task` must be an integer from 1 to 20. Received: task={task!r}"
         )
-    max_facts = _validation.positive_int("max_facts", max_facts, "load_babi")
+
+
+def _read_task(task, ten_k, only_supporting, data_dir):
     folder = "en-10k" if ten_k else "en"
-    splits = {}
+    splits = []
     for split in ("train", "test"):
         relative = os.path.join(
             "babi", folder, f"qa{task}_{TASK_NAMES[task]}_{split}.txt"
         )
         path = find_file(relative, data_dir=data_dir, download=_download)
-        splits[split] = list(_parse(path, only_supporting))
+        splits.append(list(_parse(path, only_supporting)))
+    return splits
 
-    train = splits["train"]
+
+def _vocabulary_and_shapes(train, max_facts):
+    """The sorted training vocabulary, its index and the padded shape."""
     words = set()
     for facts, question, answer in train:
         for fact in facts:
@@ -192,9 +293,4 @@ def load_babi(
     facts_len = max((len(f) for facts, _, _ in train for f in facts), default=1)
     query_len = max(len(q) for _, q, _ in train)
     story_len = min(max_facts, max(len(facts) for facts, _, _ in train))
-    shapes = (story_len, facts_len, query_len)
-    return (
-        _encode(train, index, *shapes),
-        _encode(splits["test"], index, *shapes),
-        vocabulary,
-    )
+    return vocabulary, index, (story_len, facts_len, query_len)

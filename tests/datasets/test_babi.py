@@ -5,6 +5,7 @@ import pytest
 
 from keras_memattn.datasets import babi
 from keras_memattn.datasets import load_babi
+from keras_memattn.datasets import load_babi_joint
 
 TASK1_TRAIN = os.path.join("babi", "en", "qa1_single-supporting-fact_train.txt")
 
@@ -92,3 +93,45 @@ def test_missing_files_name_the_file_and_do_not_download(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     with pytest.raises(FileNotFoundError, match="qa1_single-supporting-fact"):
         load_babi(1, data_dir=tmp_path)
+
+
+def _decoded_samples(stories, queries, answers, vocabulary):
+    return [
+        (
+            [" ".join(_decode(f, vocabulary)) for f in story if f.any()],
+            " ".join(_decode(query, vocabulary)),
+            vocabulary[answer],
+        )
+        for story, query, answer in zip(stories, queries, answers)
+    ]
+
+
+def test_joint_concatenates_the_tasks_with_one_vocabulary():
+    train, test, vocabulary = load_babi_joint(tasks=[2, 1])
+    stories, queries, answers, task_ids = train
+    assert stories.shape[0] == len(queries) == len(answers) == 2000
+    assert task_ids.dtype == np.int32
+    np.testing.assert_array_equal(task_ids, [2] * 1000 + [1] * 1000)
+    np.testing.assert_array_equal(test[3], [2] * 1000 + [1] * 1000)
+    assert vocabulary[:2] == [babi.PAD, babi.UNKNOWN]
+    assert vocabulary[2:] == sorted(vocabulary[2:])
+    # The same words as task by task, in one id space and one shape.
+    words = set()
+    for task, rows in ((2, slice(0, 1000)), (1, slice(1000, 2000))):
+        (s, q, a), _, single_vocabulary = load_babi(task)
+        words.update(single_vocabulary)
+        assert _decoded_samples(
+            stories[rows], queries[rows], answers[rows], vocabulary
+        ) == _decoded_samples(s, q, a, single_vocabulary)
+    assert set(vocabulary) == words
+
+
+@pytest.mark.parametrize("tasks", [[], [0, 1], [1, 1], [1, "2"]])
+def test_joint_bad_tasks(tasks):
+    with pytest.raises(ValueError, match="Received: tasks="):
+        load_babi_joint(tasks)
+
+
+def test_joint_bad_max_facts():
+    with pytest.raises(ValueError, match="Received: max_facts=-1"):
+        load_babi_joint([1], max_facts=-1)
