@@ -1,23 +1,29 @@
 """Q-MANN on bAbI 1k: float vs conventionally quantized vs Hamming addressing.
 
-Trains a `MemoryNetwork` per bAbI task in five configurations with the same
-seed, data split, epochs and optimizer (only the similarity and the
-quantization differ), as in the comparison of Park et al. (2018):
+Trains a `MemoryNetwork` in six configurations with the same seed, data
+split, epochs and optimizer (only the similarity and the arithmetic
+differ), as in the comparison of Park et al. (2018):
 
 * float MemN2N (dot-product similarity);
-* 8-bit fixed point with dot similarity (conventional quantization);
+* 8-bit fixed point with dot similarity, wide (float) accumulator;
+* 8-bit fixed point with dot similarity and an 8-bit accumulator
+  (conventional quantization);
 * 8-bit fixed point with Hamming similarity (Q-MANN);
 * binary with dot similarity;
 * binary with Hamming similarity (Q-MANN).
 
 and reports the mean test error, the number of failed tasks (error > 5 %)
-and the error reduction of Hamming over dot at the same precision.
+and the error reduction of Hamming over dot at the same precision. By
+default each configuration trains one model per task; `--joint` trains one
+model per configuration on all the tasks at once (MemN2N's joint setting).
 
-    KERAS_BACKEND=jax python -m benchmarks.qmann
+    KERAS_BACKEND=jax python -m benchmarks.qmann --workers 2
+    KERAS_BACKEND=jax python -m benchmarks.qmann --joint --workers 2
 
 Results go to `benchmarks/results/qmann-<backend>.json` and
 `docs/benchmarks/qmann-<backend>.md` (summary) and
-`docs/benchmarks/qmann_tasks-<backend>.md` (per task).
+`docs/benchmarks/qmann_tasks-<backend>.md` (per task); with `--joint`, to
+`qmann_joint-<backend>` and `qmann_joint_tasks-<backend>`.
 """
 
 import argparse
@@ -33,6 +39,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from benchmarks import common  # noqa: E402
+from examples.babi import run_joint  # noqa: E402
 from examples.babi import run_task  # noqa: E402
 from keras_memattn.ops import QuantizationConfig  # noqa: E402
 
@@ -75,14 +82,29 @@ def _run_job(job_and_options):
             accumulator=accumulator,
             tensor_formats=formats,
         )
+    if task is None:
+        tasks = options.pop("tasks")
+        return run_joint(
+            tasks, similarity=similarity, quantization=quantization, **options
+        )
+    options.pop("tasks")
     return run_task(
         task, similarity=similarity, quantization=quantization, **options
     )
 
 
 def _record(errors, seconds, name, result):
-    errors[name][result["task"]] = result["test_error"]
     seconds[name] += result["train_seconds"]
+    if "task" not in result:  # One joint model for all the tasks.
+        errors[name].update(result["test_error"])
+        values = list(result["test_error"].values())
+        print(
+            f"{name:15s} joint: {np.mean(values):5.1f} % "
+            f"(best epoch {result['best_epoch']})",
+            flush=True,
+        )
+        return
+    errors[name][result["task"]] = result["test_error"]
     print(
         f"{name:15s} task {result['task']:2d}: "
         f"{result['test_error']:5.1f} % (best epoch {result['best_epoch']})",
@@ -93,9 +115,25 @@ def _record(errors, seconds, name, result):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", type=int, nargs="+", default=range(1, 21))
+    parser.add_argument(
+        "--joint",
+        action="store_true",
+        help="one model per configuration trained on all the tasks at once",
+    )
     parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help="Adam's initial rate; default 0.01 per task, 0.003 joint",
+    )
     parser.add_argument("--restarts", type=int, default=1)
-    parser.add_argument("--embedding-dim", type=int, default=20)
+    parser.add_argument(
+        "--embedding-dim",
+        type=int,
+        default=None,
+        help="default 20 per task, 50 joint (as in MemN2N)",
+    )
     parser.add_argument(
         "--weight-tying", default="layerwise", choices=["layerwise", "adjacent"]
     )
@@ -128,15 +166,21 @@ def main():
     )
     args = parser.parse_args()
     tasks = list(args.tasks)
+    if args.embedding_dim is None:
+        args.embedding_dim = 50 if args.joint else 20
+    if args.learning_rate is None:
+        args.learning_rate = 0.003 if args.joint else 0.01
 
     jobs = [
         (name, similarity, mode, accumulator, task)
         for name, similarity, mode, accumulator in CONFIGS
         if name in args.configs
-        for task in tasks
+        for task in ([None] if args.joint else tasks)
     ]
     options = {
+        "tasks": tuple(tasks),
         "epochs": args.epochs,
+        "learning_rate": args.learning_rate,
         "seed": args.seed,
         "restarts": args.restarts,
         "weight_tying": args.weight_tying,
@@ -187,7 +231,12 @@ def main():
             row["reduction"] = 100.0 * (base - row["mean_error"]) / base
         rows.append(row)
 
-    flags = [f"--epochs {args.epochs}", f"--restarts {args.restarts}"]
+    flags = ["--joint"] if args.joint else []
+    flags += [f"--epochs {args.epochs}", f"--restarts {args.restarts}"]
+    if args.embedding_dim != (50 if args.joint else 20):
+        flags.append(f"--embedding-dim {args.embedding_dim}")
+    if args.learning_rate != (0.003 if args.joint else 0.01):
+        flags.append(f"--learning-rate {args.learning_rate}")
     if args.weight_tying != "layerwise":
         flags.append(f"--weight-tying {args.weight_tying}")
     if args.linear_start:
@@ -211,9 +260,16 @@ def main():
         else args.logits_integer_bits
     )
     notes = [
-        f"{setup}; one model per task, the best of {args.restarts} random "
+        f"{setup}; "
+        + (
+            "one model trained on all the tasks at once (joint)"
+            if args.joint
+            else "one model per task"
+        )
+        + f", the best of {args.restarts} random "
         f"restart(s) on validation; {args.epochs} epochs of Adam (learning "
-        "rate 0.01 halved every 25 epochs, clipnorm 40), batch 32, 3 hops, "
+        f"rate {args.learning_rate} halved every 25 epochs, clipnorm 40), "
+        "batch 32, 3 hops, "
         f"embedding {args.embedding_dim}, {args.weight_tying} tying, "
         "position and temporal encoding, 10 % random empty memories"
         + (", linear start" if args.linear_start else "")
@@ -228,8 +284,9 @@ def main():
         "to the Hamming variant at the same precision. Total wall time "
         f"{total_minutes:.1f} min.",
     ]
+    report = "qmann_joint" if args.joint else "qmann"
     common.write_report(
-        "qmann",
+        report,
         rows,
         [
             ("config", "configuration", None),
@@ -238,7 +295,8 @@ def main():
             ("reduction", "error reduction vs conventional %", ".0f"),
             ("train_minutes", "train min", ".1f"),
         ],
-        title="Q-MANN configurations on bAbI 1k",
+        title="Q-MANN configurations on bAbI 1k"
+        + (", joint training" if args.joint else ""),
         notes=notes,
         command=command,
     )
@@ -247,11 +305,12 @@ def main():
         for task in tasks
     ]
     common.write_report(
-        "qmann_tasks",
+        report + "_tasks",
         task_rows,
         [("task", "task", "d")]
         + [(name, LABELS[name], ".1f") for name in errors],
-        title="Test error (%) per bAbI task",
+        title="Test error (%) per bAbI task"
+        + (", joint training" if args.joint else ""),
         command=command,
     )
 

@@ -6,11 +6,15 @@ validation epoch are kept), then prints the test error of every task and the
 mean. The recipe follows MemN2N and Q-MANN: 3 hops with layer-wise weight
 tying, position and temporal encoding, 10 % random empty memories, Adam with
 the learning rate halved every 25 epochs for 100 epochs, and optionally the
-best of several random restarts on the validation split. `--linear-start`
-adds MemN2N's linear start (`keras_memattn.callbacks.LinearStart`), and
-`--weight-tying adjacent --tie-answer` gives MemN2N's adjacent tying.
+best of several random restarts on the validation split. `--joint` trains
+one model on all the tasks at once instead (MemN2N's joint setting:
+embedding 50, learning rate 0.003) and prints its test error on each task.
+`--linear-start` adds MemN2N's linear start
+(`keras_memattn.callbacks.LinearStart`), and `--weight-tying adjacent
+--tie-answer` gives MemN2N's adjacent tying.
 
     KERAS_BACKEND=jax python examples/babi.py --tasks 1 2 3
+    KERAS_BACKEND=jax python examples/babi.py --joint
     KERAS_BACKEND=jax python examples/babi.py --similarity hamming \\
         --quantization fixed_point
 
@@ -26,6 +30,7 @@ import numpy as np
 
 import keras_memattn
 from keras_memattn.datasets import load_babi
+from keras_memattn.datasets import load_babi_joint
 
 
 def build_model(
@@ -80,52 +85,37 @@ def build_model(
     return model
 
 
-def _pad_words(stories, queries, test, words):
-    def pad(x):
-        width = [(0, 0)] * (x.ndim - 1) + [(0, words - x.shape[-1])]
-        return np.pad(x, width)
-
-    test = (pad(test[0]), pad(test[1]), test[2])
-    return pad(stories), pad(queries), test
-
-
-def run_task(
-    task,
-    epochs=100,
-    batch_size=32,
-    seed=0,
-    restarts=1,
-    learning_rate=0.01,
-    decay_every=25,
-    linear_start_patience=5,
-    data_dir=None,
-    verbose=0,
-    **model_kwargs,
+def _train_best(
+    stories,
+    queries,
+    answers,
+    vocabulary_size,
+    epochs,
+    batch_size,
+    seed,
+    restarts,
+    learning_rate,
+    decay_every,
+    linear_start_patience,
+    verbose,
+    model_kwargs,
 ):
-    """Trains on one task; returns a dict with the test error and timings.
+    """Trains `restarts` models; returns the best on validation and stats.
 
-    Each of `restarts` runs trains from its own random initialisation
-    (seeds `seed`, `seed + 1`, ...); the run with the best validation
-    accuracy (then the lowest validation loss) is evaluated on the test
-    split. The learning rate is halved every `decay_every` epochs.
+    10 % of the samples (a seeded permutation) are held out for
+    validation; each restart keeps the weights of its best validation
+    epoch, and the restart with the best validation accuracy (then the
+    lowest validation loss) wins.
     """
-    (stories, queries, answers), test, vocabulary = load_babi(
-        task, data_dir=data_dir
-    )
-    # One sentence length for facts and questions, so that both get the
-    # same position encoding (as in MemN2N).
-    words = max(stories.shape[-1], queries.shape[-1])
-    stories, queries, test = _pad_words(stories, queries, test, words)
     order = np.random.default_rng(seed).permutation(len(answers))
     n_val = len(answers) // 10
     val, train = order[:n_val], order[n_val:]
     x_val = [stories[val], queries[val]]
     best_model, best_key, best_epoch = None, None, None
-    start = time.perf_counter()
     for restart in range(restarts):
         keras.utils.set_random_seed(seed + restart)
         model = build_model(
-            len(vocabulary),
+            vocabulary_size,
             stories.shape[1:],
             queries.shape[1],
             learning_rate=learning_rate,
@@ -165,18 +155,124 @@ def run_task(
         if best_key is None or key > best_key:
             best_model, best_key = model, key
             best_epoch = callbacks[0].best_epoch + 1
+    return best_model, 100.0 * (1.0 - best_key[0]), best_epoch
+
+
+def _same_sentence_length(train, test):
+    """Pads facts and questions to one length, for one position encoding."""
+    words = max(train[0].shape[-1], train[1].shape[-1])
+
+    def pad(x):
+        width = [(0, 0)] * (x.ndim - 1) + [(0, words - x.shape[-1])]
+        return np.pad(x, width)
+
+    return (
+        (pad(train[0]), pad(train[1])) + tuple(train[2:]),
+        (pad(test[0]), pad(test[1])) + tuple(test[2:]),
+    )
+
+
+def run_task(
+    task,
+    epochs=100,
+    batch_size=32,
+    seed=0,
+    restarts=1,
+    learning_rate=0.01,
+    decay_every=25,
+    linear_start_patience=5,
+    data_dir=None,
+    verbose=0,
+    **model_kwargs,
+):
+    """Trains on one task; returns a dict with the test error and timings.
+
+    Each of `restarts` runs trains from its own random initialisation
+    (seeds `seed`, `seed + 1`, ...); the run with the best validation
+    accuracy (then the lowest validation loss) is evaluated on the test
+    split. The learning rate is halved every `decay_every` epochs.
+    """
+    train, test, vocabulary = load_babi(task, data_dir=data_dir)
+    # One sentence length for facts and questions, so that both get the
+    # same position encoding (as in MemN2N).
+    train, test = _same_sentence_length(train, test)
+    start = time.perf_counter()
+    model, val_error, best_epoch = _train_best(
+        *train,
+        len(vocabulary),
+        epochs,
+        batch_size,
+        seed,
+        restarts,
+        learning_rate,
+        decay_every,
+        linear_start_patience,
+        verbose,
+        model_kwargs,
+    )
     seconds = time.perf_counter() - start
-    test_stories, test_queries, test_answers = test
-    _, accuracy = best_model.evaluate(
-        [test_stories, test_queries],
-        test_answers,
-        batch_size=256,
-        verbose=0,
+    _, accuracy = model.evaluate(
+        list(test[:2]), test[2], batch_size=256, verbose=0
     )
     return {
         "task": task,
         "test_error": 100.0 * (1.0 - accuracy),
-        "val_error": 100.0 * (1.0 - best_key[0]),
+        "val_error": val_error,
+        "best_epoch": best_epoch,
+        "train_seconds": seconds,
+    }
+
+
+def run_joint(
+    tasks=tuple(range(1, 21)),
+    epochs=100,
+    batch_size=32,
+    seed=0,
+    restarts=1,
+    learning_rate=0.003,
+    decay_every=25,
+    linear_start_patience=5,
+    data_dir=None,
+    verbose=0,
+    **model_kwargs,
+):
+    """Trains one model on all `tasks` at once; returns per-task results.
+
+    The joint setting of MemN2N: the tasks share a vocabulary and a
+    model (embedding 50 unless `embedding_dim` is given), the validation
+    split is drawn from all tasks together, and the test error is reported
+    per task. Returns a dict with `"test_error"`
+    (a dict task -> error in %), `"val_error"`, `"best_epoch"` and
+    `"train_seconds"`.
+    """
+    model_kwargs.setdefault("embedding_dim", 50)
+    train, test, vocabulary = load_babi_joint(tasks, data_dir=data_dir)
+    train, test = _same_sentence_length(train, test)
+    start = time.perf_counter()
+    model, val_error, best_epoch = _train_best(
+        *train[:3],
+        len(vocabulary),
+        epochs,
+        batch_size,
+        seed,
+        restarts,
+        learning_rate,
+        decay_every,
+        linear_start_patience,
+        verbose,
+        model_kwargs,
+    )
+    seconds = time.perf_counter() - start
+    stories, queries, answers, task_ids = test
+    logits = model.predict([stories, queries], batch_size=256, verbose=0)
+    correct = np.argmax(logits, axis=-1) == answers
+    errors = {
+        int(task): 100.0 * (1.0 - float(np.mean(correct[task_ids == task])))
+        for task in tasks
+    }
+    return {
+        "test_error": errors,
+        "val_error": val_error,
         "best_epoch": best_epoch,
         "train_seconds": seconds,
     }
@@ -187,12 +283,28 @@ def main():
     parser.add_argument("--tasks", type=int, nargs="+", default=range(1, 21))
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help="Adam's initial rate; default 0.01 per task, 0.003 joint",
+    )
+    parser.add_argument(
         "--restarts",
         type=int,
         default=1,
         help="random restarts per task; the best on validation is tested",
     )
-    parser.add_argument("--embedding-dim", type=int, default=20)
+    parser.add_argument(
+        "--joint",
+        action="store_true",
+        help="train one model on all the tasks at once (MemN2N's joint)",
+    )
+    parser.add_argument(
+        "--embedding-dim",
+        type=int,
+        default=None,
+        help="default 20 per task, 50 joint (as in MemN2N)",
+    )
     parser.add_argument("--hops", type=int, default=3)
     parser.add_argument(
         "--similarity", default="dot", choices=["dot", "cosine", "hamming"]
@@ -217,29 +329,40 @@ def main():
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
 
-    errors = []
-    for task in args.tasks:
-        result = run_task(
-            task,
-            epochs=args.epochs,
-            seed=args.seed,
-            restarts=args.restarts,
-            data_dir=args.data_dir,
-            embedding_dim=args.embedding_dim,
-            num_hops=args.hops,
-            similarity=args.similarity,
-            quantization=args.quantization,
-            weight_tying=args.weight_tying,
-            tie_answer=args.tie_answer,
-            linear_start=args.linear_start,
-        )
-        errors.append(result["test_error"])
+    options = dict(
+        epochs=args.epochs,
+        learning_rate=args.learning_rate or (0.003 if args.joint else 0.01),
+        seed=args.seed,
+        restarts=args.restarts,
+        data_dir=args.data_dir,
+        embedding_dim=args.embedding_dim or (50 if args.joint else 20),
+        num_hops=args.hops,
+        similarity=args.similarity,
+        quantization=args.quantization,
+        weight_tying=args.weight_tying,
+        tie_answer=args.tie_answer,
+        linear_start=args.linear_start,
+    )
+    if args.joint:
+        result = run_joint(tuple(args.tasks), **options)
         print(
-            f"task {task:2d}: test error {result['test_error']:5.1f} % "
-            f"(best epoch {result['best_epoch']}, "
-            f"{result['train_seconds']:.0f} s)",
-            flush=True,
+            f"joint training: best epoch {result['best_epoch']}, "
+            f"{result['train_seconds']:.0f} s"
         )
+        errors = list(result["test_error"].values())
+        for task, error in result["test_error"].items():
+            print(f"task {task:2d}: test error {error:5.1f} %")
+    else:
+        errors = []
+        for task in args.tasks:
+            result = run_task(task, **options)
+            errors.append(result["test_error"])
+            print(
+                f"task {task:2d}: test error {result['test_error']:5.1f} % "
+                f"(best epoch {result['best_epoch']}, "
+                f"{result['train_seconds']:.0f} s)",
+                flush=True,
+            )
     failed = sum(e > 5.0 for e in errors)
     print(
         f"mean test error {np.mean(errors):.1f} % over {len(errors)} tasks, "
