@@ -90,15 +90,15 @@ def _train_best(
     queries,
     answers,
     vocabulary_size,
-    epochs,
-    batch_size,
-    seed,
-    restarts,
-    learning_rate,
-    decay_every,
-    linear_start_patience,
-    verbose,
-    model_kwargs,
+    epochs=100,
+    batch_size=32,
+    seed=0,
+    restarts=1,
+    learning_rate=0.01,
+    decay_every=25,
+    linear_start_patience=5,
+    verbose=0,
+    **model_kwargs,
 ):
     """Trains `restarts` models; returns the best on validation and stats.
 
@@ -172,25 +172,16 @@ def _same_sentence_length(train, test):
     )
 
 
-def run_task(
-    task,
-    epochs=100,
-    batch_size=32,
-    seed=0,
-    restarts=1,
-    learning_rate=0.01,
-    decay_every=25,
-    linear_start_patience=5,
-    data_dir=None,
-    verbose=0,
-    **model_kwargs,
-):
+def run_task(task, data_dir=None, **options):
     """Trains on one task; returns a dict with the test error and timings.
 
-    Each of `restarts` runs trains from its own random initialisation
-    (seeds `seed`, `seed + 1`, ...); the run with the best validation
-    accuracy (then the lowest validation loss) is evaluated on the test
-    split. The learning rate is halved every `decay_every` epochs.
+    `options` are those of the training loop (`epochs=100`,
+    `batch_size=32`, `seed=0`, `restarts=1`, `learning_rate=0.01`,
+    `decay_every=25`, `linear_start_patience=5`, `verbose=0`) and of
+    `build_model`. Each of `restarts` runs trains from its own random
+    initialisation (seeds `seed`, `seed + 1`, ...); the run with the best
+    validation accuracy (then the lowest validation loss) is evaluated on
+    the test split. The learning rate is halved every `decay_every` epochs.
     """
     train, test, vocabulary = load_babi(task, data_dir=data_dir)
     # One sentence length for facts and questions, so that both get the
@@ -198,17 +189,7 @@ def run_task(
     train, test = _same_sentence_length(train, test)
     start = time.perf_counter()
     model, val_error, best_epoch = _train_best(
-        *train,
-        len(vocabulary),
-        epochs,
-        batch_size,
-        seed,
-        restarts,
-        learning_rate,
-        decay_every,
-        linear_start_patience,
-        verbose,
-        model_kwargs,
+        *train, len(vocabulary), **options
     )
     seconds = time.perf_counter() - start
     _, accuracy = model.evaluate(
@@ -223,44 +204,23 @@ def run_task(
     }
 
 
-def run_joint(
-    tasks=tuple(range(1, 21)),
-    epochs=100,
-    batch_size=32,
-    seed=0,
-    restarts=1,
-    learning_rate=0.003,
-    decay_every=25,
-    linear_start_patience=5,
-    data_dir=None,
-    verbose=0,
-    **model_kwargs,
-):
+def run_joint(tasks=tuple(range(1, 21)), data_dir=None, **options):
     """Trains one model on all `tasks` at once; returns per-task results.
 
     The joint setting of MemN2N: the tasks share a vocabulary and a
-    model (embedding 50 unless `embedding_dim` is given), the validation
-    split is drawn from all tasks together, and the test error is reported
-    per task. Returns a dict with `"test_error"`
-    (a dict task -> error in %), `"val_error"`, `"best_epoch"` and
-    `"train_seconds"`.
+    model, the validation split is drawn from all tasks together, and the
+    test error is reported per task. `options` are those of `run_task`,
+    with an embedding of 50 and a learning rate of 0.003 unless given.
+    Returns a dict with `"test_error"` (a dict task -> error in %),
+    `"val_error"`, `"best_epoch"` and `"train_seconds"`.
     """
-    model_kwargs.setdefault("embedding_dim", 50)
+    options.setdefault("embedding_dim", 50)
+    options.setdefault("learning_rate", 0.003)
     train, test, vocabulary = load_babi_joint(tasks, data_dir=data_dir)
     train, test = _same_sentence_length(train, test)
     start = time.perf_counter()
     model, val_error, best_epoch = _train_best(
-        *train[:3],
-        len(vocabulary),
-        epochs,
-        batch_size,
-        seed,
-        restarts,
-        learning_rate,
-        decay_every,
-        linear_start_patience,
-        verbose,
-        model_kwargs,
+        *train[:3], len(vocabulary), **options
     )
     seconds = time.perf_counter() - start
     stories, queries, answers, task_ids = test
