@@ -1,4 +1,7 @@
-"""Word-level text vectorization in pure Python, for every backend."""
+"""Word-level text vectorization in pure Python, for every backend.
+
+Optionally with hashed character n-grams per word (fastText subwords).
+"""
 
 import collections
 import re
@@ -14,6 +17,35 @@ _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s]", re.UNICODE)
 
 PAD_ID = 0
 OOV_ID = 1
+
+_FNV_OFFSET = 2166136261
+_FNV_PRIME = 16777619
+
+
+def fnv1a_32(text):
+    """The 32-bit FNV-1a hash of a str's UTF-8 bytes, as fastText uses.
+
+    Unlike Python's `hash`, it does not change between processes, so hashed
+    ids computed at training time match those computed after loading.
+    """
+    value = _FNV_OFFSET
+    for byte in text.encode("utf-8"):
+        value = ((value ^ byte) * _FNV_PRIME) & 0xFFFFFFFF
+    return value
+
+
+def char_ngrams(token, min_n, max_n):
+    """The character n-grams of `"<" + token + ">"`, shortest first.
+
+    The angle brackets mark the beginning and end of the word, as in
+    fastText, so the prefix `"<un"` differs from an inner `"un"`.
+    """
+    word = f"<{token}>"
+    return [
+        word[i : i + n]
+        for n in range(min_n, max_n + 1)
+        for i in range(len(word) - n + 1)
+    ]
 
 
 class TextVectorizer:
@@ -35,8 +67,19 @@ class TextVectorizer:
     `keras_memattn.models.text_classifier(vectorizer=...)`). Subword
     tokenizers (keras-hub's WordPiece or byte-pair encoders) are an
     alternative for large vocabularies, but keras-hub imports TensorFlow on
-    every backend; for the sentence-level benchmarks here a word vocabulary
-    with a frequency cut-off is as accurate.
+    every backend and its vocabulary trainer needs tensorflow-text; the
+    hashed character n-grams below give words outside the vocabulary
+    features without a second vocabulary to fit and store.
+
+    Subword features: with `subword_ngrams=(min_n, max_n)` each token also
+    gets the ids of its character n-grams (of `"<" + token + ">"`, as in
+    fastText), hashed with 32-bit FNV-1a into `subword_buckets` buckets
+    (ids `1..subword_buckets`, 0 is padding). Words outside the vocabulary,
+    such as a name seen only at test time, then still have features.
+    `encode` returns `(num_texts, sequence_length, 1 + max_subwords)`:
+    `[..., 0]` is the word id as without subwords, `[..., 1:]` the n-gram
+    ids, shortest n-grams first, cut at `max_subwords` and padded with 0.
+    Hashing needs no vocabulary, so nothing about the n-grams is fitted.
 
     Args:
         max_tokens: largest vocabulary size, including the padding and OOV
@@ -53,6 +96,11 @@ class TextVectorizer:
             `True`.
         vocabulary: optional list of words (without the padding and OOV
             entries) to use instead of calling `fit`.
+        subword_ngrams: `None` (default) for word ids only, or a pair
+            `(min_n, max_n)` of character n-gram lengths, e.g. `(3, 5)`.
+        subword_buckets: number of hash buckets for the n-grams. Defaults
+            to 20000.
+        max_subwords: most n-grams kept per token. Defaults to 24.
 
     Example:
 
@@ -60,6 +108,10 @@ class TextVectorizer:
     vectorizer = keras_memattn.datasets.TextVectorizer(max_tokens=1000)
     vectorizer.fit(["a good film", "a bad film !"])
     ids = vectorizer(["a good , good film"])  # int32, shape (1, length)
+
+    subwords = keras_memattn.datasets.TextVectorizer(subword_ngrams=(3, 5))
+    subwords.fit(["a good film", "a bad film !"])
+    ids = subwords(["a goodish film"])  # shape (1, length, 25)
     ```
     """
 
@@ -72,6 +124,9 @@ class TextVectorizer:
         max_sequence_length=400,
         lowercase=True,
         vocabulary=None,
+        subword_ngrams=None,
+        subword_buckets=20000,
+        max_subwords=24,
     ):
         if max_tokens is not None:
             _validation.positive_int("max_tokens", max_tokens, "TextVectorizer")
@@ -101,6 +156,28 @@ class TextVectorizer:
             "max_sequence_length", max_sequence_length, "TextVectorizer"
         )
         self.lowercase = bool(lowercase)
+        if subword_ngrams is not None:
+            subword_ngrams = tuple(subword_ngrams)
+            if len(subword_ngrams) != 2 or not (
+                all(
+                    isinstance(n, int) and not isinstance(n, bool)
+                    for n in subword_ngrams
+                )
+                and 1 <= subword_ngrams[0] <= subword_ngrams[1]
+            ):
+                raise ValueError(
+                    "`subword_ngrams` must be None or a pair of integers "
+                    "(min_n, max_n) with 1 <= min_n <= max_n. "
+                    f"Received: subword_ngrams={subword_ngrams!r}"
+                )
+        self.subword_ngrams = subword_ngrams
+        self.subword_buckets = _validation.positive_int(
+            "subword_buckets", subword_buckets, "TextVectorizer"
+        )
+        self.max_subwords = _validation.positive_int(
+            "max_subwords", max_subwords, "TextVectorizer"
+        )
+        self._subword_cache = {}
         self._vocabulary = None
         self._index = None
         if vocabulary is not None:
@@ -167,6 +244,31 @@ class TextVectorizer:
         self._check_fitted()
         return len(self._vocabulary) + 2
 
+    @property
+    def input_shape(self):
+        """Shape of one encoded text: `(sequence_length,)`, or
+        `(sequence_length, 1 + max_subwords)` with subwords."""
+        if self.subword_ngrams is None:
+            return (self.sequence_length,)
+        return (self.sequence_length, 1 + self.max_subwords)
+
+    def subword_ids(self, token):
+        """The hashed n-gram ids of one token (ids `1..subword_buckets`)."""
+        if self.subword_ngrams is None:
+            raise ValueError(
+                "This `TextVectorizer` has no subword features: pass "
+                "`subword_ngrams=(min_n, max_n)`."
+            )
+        ids = self._subword_cache.get(token)
+        if ids is None:
+            grams = char_ngrams(token, *self.subword_ngrams)
+            ids = [
+                fnv1a_32(g) % self.subword_buckets + 1
+                for g in grams[: self.max_subwords]
+            ]
+            self._subword_cache[token] = ids
+        return ids
+
     def encode(self, texts, sequence_length=None):
         """Encodes texts as padded token ids.
 
@@ -175,7 +277,9 @@ class TextVectorizer:
             sequence_length: optional length overriding the fitted one.
 
         Returns:
-            An `int32` array of shape `(num_texts, sequence_length)`.
+            An `int32` array of shape `(num_texts, sequence_length)`, or
+            `(num_texts, sequence_length, 1 + max_subwords)` with
+            `subword_ngrams` (word id first, then the n-gram ids).
         """
         self._check_fitted()
         if isinstance(texts, str):
@@ -187,12 +291,22 @@ class TextVectorizer:
                 "call `fit`, or pass it to `encode`."
             )
         texts = list(texts)
-        ids = np.zeros((len(texts), length), dtype="int32")
+        if self.subword_ngrams is None:
+            ids = np.zeros((len(texts), length), dtype="int32")
+        else:
+            ids = np.zeros(
+                (len(texts), length, 1 + self.max_subwords), dtype="int32"
+            )
         for row, text in enumerate(texts):
             tokens = self.tokenize(text)[:length]
-            ids[row, : len(tokens)] = [
-                self._index.get(t, OOV_ID) for t in tokens
-            ]
+            words = [self._index.get(t, OOV_ID) for t in tokens]
+            if self.subword_ngrams is None:
+                ids[row, : len(tokens)] = words
+                continue
+            ids[row, : len(tokens), 0] = words
+            for col, token in enumerate(tokens):
+                grams = self.subword_ids(token)
+                ids[row, col, 1 : 1 + len(grams)] = grams
         return ids
 
     __call__ = encode
@@ -209,6 +323,13 @@ class TextVectorizer:
             "vocabulary": (
                 None if self._vocabulary is None else list(self._vocabulary)
             ),
+            "subword_ngrams": (
+                None
+                if self.subword_ngrams is None
+                else list(self.subword_ngrams)
+            ),
+            "subword_buckets": self.subword_buckets,
+            "max_subwords": self.max_subwords,
         }
 
     @classmethod

@@ -75,3 +75,77 @@ def test_errors():
         TextVectorizer(length_percentile=0)
     with pytest.raises(TypeError, match="str"):
         TextVectorizer().fit([1, 2])
+
+
+def test_fnv1a_reference_values():
+    from keras_memattn.datasets.vectorizer import fnv1a_32
+
+    # The published FNV-1a 32-bit test vectors.
+    assert fnv1a_32("") == 0x811C9DC5
+    assert fnv1a_32("a") == 0xE40C292C
+    assert fnv1a_32("foobar") == 0xBF9CF968
+
+
+def test_char_ngrams_mark_word_boundaries():
+    from keras_memattn.datasets.vectorizer import char_ngrams
+
+    assert char_ngrams("ab", 2, 3) == ["<a", "ab", "b>", "<ab", "ab>"]
+    assert char_ngrams("a", 4, 5) == []
+
+
+def test_subword_ids_are_hashed_ngrams():
+    from keras_memattn.datasets.vectorizer import char_ngrams
+    from keras_memattn.datasets.vectorizer import fnv1a_32
+
+    words = TextVectorizer().fit(TRAIN)
+    vectorizer = TextVectorizer(
+        subword_ngrams=(3, 4), subword_buckets=50, max_subwords=6
+    ).fit(TRAIN)
+    texts = ["The FILM was good", "unseen"]
+    ids = vectorizer(texts)
+    length = vectorizer.sequence_length
+    assert ids.dtype == np.int32
+    assert ids.shape == (2, length, 7)
+    assert vectorizer.input_shape == (length, 7)
+    # Column 0 holds the word ids of the word-only vectorizer.
+    np.testing.assert_array_equal(ids[..., 0], words(texts))
+    for row, text in enumerate(texts):
+        for col, token in enumerate(vectorizer.tokenize(text)):
+            grams = char_ngrams(token, 3, 4)[:6]
+            expected = [fnv1a_32(g) % 50 + 1 for g in grams]
+            expected += [0] * (6 - len(expected))
+            np.testing.assert_array_equal(ids[row, col, 1:], expected)
+    # "was" is OOV (word id 1) but has n-grams: "<wa", "was", "as>", "<was",
+    # "was>"; the sixth slot is padding.
+    assert ids[0, 2, 0] == 1
+    assert (ids[0, 2, 1:6] > 0).all() and ids[0, 2, 6] == 0
+    # Padded positions are all zero.
+    assert (ids[1, 1:] == 0).all()
+
+
+def test_subword_config_round_trip_is_json():
+    vectorizer = TextVectorizer(subword_ngrams=(2, 3), subword_buckets=9).fit(
+        TRAIN
+    )
+    config = json.loads(json.dumps(vectorizer.get_config()))
+    revived = TextVectorizer.from_config(config)
+    np.testing.assert_array_equal(revived(TRAIN), vectorizer(TRAIN))
+    assert revived.get_config() == vectorizer.get_config()
+    assert revived.subword_ngrams == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"subword_ngrams": (3,)}, "subword_ngrams"),
+        ({"subword_ngrams": (5, 3)}, "subword_ngrams"),
+        ({"subword_ngrams": (0, 3)}, "subword_ngrams"),
+        ({"subword_buckets": 0}, "subword_buckets=0"),
+        ({"max_subwords": 0}, "max_subwords=0"),
+    ],
+)
+def test_subword_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TextVectorizer(**kwargs)
+    with pytest.raises(ValueError, match="subword_ngrams"):
+        TextVectorizer().subword_ids("word")
