@@ -10,8 +10,18 @@ from keras_memattn.models.sequence_tasks import (
 )
 from keras_memattn.models.sequence_tasks import copy_model as copy_model
 from keras_memattn.models.text_classifier import ENCODERS as ENCODERS
+from keras_memattn.models.text_classifier import HashedNgrams as HashedNgrams
+from keras_memattn.models.text_classifier import (
+    MaskedAveragePooling as MaskedAveragePooling,
+)
+from keras_memattn.models.text_classifier import (
+    MaskedMaxPooling as MaskedMaxPooling,
+)
 from keras_memattn.models.text_classifier import (
     PositionEmbedding as PositionEmbedding,
+)
+from keras_memattn.models.text_classifier import (
+    SubwordEmbedding as SubwordEmbedding,
 )
 from keras_memattn.models.text_classifier import TokenIds as TokenIds
 from keras_memattn.models.text_classifier import (

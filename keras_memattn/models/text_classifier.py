@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_memattn import _validation
+from keras_memattn.ops.masking import large_negative
 
 ENCODERS = (
     "wm_lstm",
@@ -13,7 +14,7 @@ ENCODERS = (
     "lstm",
     "gru",
 )
-POOLINGS = ("attention", "last", "mean")
+POOLINGS = ("attention", "last", "mean", "max")
 RECURRENT_ENCODERS = ("wm_lstm", "attention_gru", "mann", "lstm", "gru")
 
 
@@ -153,6 +154,354 @@ class PositionEmbedding(keras.layers.Layer):
         return config
 
 
+@keras.saving.register_keras_serializable(package="keras_memattn")
+class MaskedMaxPooling(keras.layers.Layer):
+    """Maximum over the unpadded time steps of each feature.
+
+    Max-over-time pooling, as in Kim's (2014) CNN and InferSent's BiLSTM-max
+    sentence encoder (Conneau et al., 2017). `keras.layers.GlobalMaxPooling1D`
+    ignores the Keras mask, so padded steps (zeros or whatever an encoder
+    leaves there) could win the maximum; here they never do.
+
+    Masking: consumes the Keras mask of its input. A sequence whose steps are
+    all padded gives a zero vector.
+
+    Args:
+        **kwargs: base layer keyword arguments, such as `name`.
+
+    Call arguments:
+        inputs: float tensor `(batch, time, features)`.
+        mask: optional bool tensor `(batch, time)`, `True` for real steps;
+            passed automatically from a masking layer.
+
+    Returns:
+        float tensor `(batch, features)`.
+
+    Example:
+
+    ```python
+    x = keras.random.normal((2, 5, 8))
+    mask = keras.ops.convert_to_tensor([[1, 1, 0, 0, 0], [1, 1, 1, 1, 1]])
+    y = keras_memattn.models.MaskedMaxPooling()(x, mask=mask > 0)  # (2, 8)
+    ```
+
+    References:
+        Conneau et al., 2017, "Supervised Learning of Universal Sentence
+        Representations from Natural Language Inference Data",
+        https://arxiv.org/abs/1705.02364.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        _validation.input_rank("inputs", input_shape, 3, "MaskedMaxPooling")
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return ops.max(inputs, axis=1)
+        mask = ops.cast(mask, "bool")[..., None]
+        fill = ops.cast(large_negative(inputs.dtype), inputs.dtype)
+        pooled = ops.max(ops.where(mask, inputs, fill), axis=1)
+        return ops.where(ops.any(mask, axis=1), pooled, ops.zeros_like(pooled))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="keras_memattn")
+class MaskedAveragePooling(keras.layers.Layer):
+    """Mean over the unpadded time steps, zero for a fully padded sequence.
+
+    Like `keras.layers.GlobalAveragePooling1D` with a mask, except that a
+    sequence whose steps are all padded (an empty text) gives a zero vector
+    instead of NaN (0 / 0). The wide part of `text_classifier` pools with it.
+
+    Masking: consumes the Keras mask of its input.
+
+    Args:
+        **kwargs: base layer keyword arguments, such as `name`.
+
+    Call arguments:
+        inputs: float tensor `(batch, time, features)`.
+        mask: optional bool tensor `(batch, time)`, `True` for real steps.
+
+    Returns:
+        float tensor `(batch, features)`.
+
+    Example:
+
+    ```python
+    x = keras.random.normal((2, 5, 8))
+    mask = keras.ops.convert_to_tensor([[1, 1, 0, 0, 0], [0, 0, 0, 0, 0]])
+    y = keras_memattn.models.MaskedAveragePooling()(x, mask=mask > 0)
+    ```
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        _validation.input_rank("inputs", input_shape, 3, "MaskedAveragePooling")
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return ops.mean(inputs, axis=1)
+        weights = ops.cast(mask, inputs.dtype)[..., None]
+        total = ops.sum(inputs * weights, axis=1)
+        return total / ops.maximum(ops.sum(weights, axis=1), 1.0)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="keras_memattn")
+class SubwordEmbedding(keras.layers.Layer):
+    """Word embeddings averaged with hashed character n-gram embeddings.
+
+    The fastText representation of a word (Bojanowski et al., 2017): the
+    vector of word `w` with n-gram bucket ids `g_1 .. g_k` is
+
+    ```
+    e(w) = (E[w] + sum_j S[g_j]) / (1 + k)
+    ```
+
+    where `E` is the word table and `S` the table of n-gram buckets. A word
+    outside the vocabulary (id 1) still gets a vector from its n-grams, and
+    rare inflections share n-grams with frequent ones. The ids come from
+    `keras_memattn.datasets.TextVectorizer(subword_ngrams=...)`, whose
+    `[..., 0]` is the word id and `[..., 1:]` the n-gram ids (0 for none).
+
+    Masking: the output mask is `word id != 0`, as with
+    `keras.layers.Embedding(mask_zero=True)`; n-gram id 0 is ignored.
+
+    Args:
+        input_dim: size of the word vocabulary (padding and OOV included).
+        output_dim: size of the vectors.
+        num_buckets: number of n-gram hash buckets (the n-gram ids are
+            `1..num_buckets`).
+        embeddings_initializer: initializer of both tables. Defaults to
+            `"uniform"`, as in `keras.layers.Embedding`.
+        **kwargs: base layer keyword arguments, such as `name`.
+
+    Call arguments:
+        inputs: int tensor `(batch, time, 1 + max_subwords)`.
+
+    Returns:
+        float tensor `(batch, time, output_dim)`.
+
+    Example:
+
+    ```python
+    vectorizer = keras_memattn.datasets.TextVectorizer(
+        subword_ngrams=(3, 5), subword_buckets=1000
+    ).fit(["a good film", "a bad film"])
+    layer = keras_memattn.models.SubwordEmbedding(
+        vectorizer.vocabulary_size, 8, num_buckets=1000
+    )
+    vectors = layer(vectorizer(["a goodish film"]))  # (1, length, 8)
+    ```
+
+    References:
+        Bojanowski et al., 2017, "Enriching Word Vectors with Subword
+        Information", https://arxiv.org/abs/1607.04606.
+    """
+
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        num_buckets,
+        embeddings_initializer="uniform",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.input_dim = _validation.positive_int(
+            "input_dim", input_dim, "SubwordEmbedding"
+        )
+        self.output_dim = _validation.positive_int(
+            "output_dim", output_dim, "SubwordEmbedding"
+        )
+        self.num_buckets = _validation.positive_int(
+            "num_buckets", num_buckets, "SubwordEmbedding"
+        )
+        self.embeddings_initializer = keras.initializers.get(
+            embeddings_initializer
+        )
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        _validation.input_rank("inputs", input_shape, 3, "SubwordEmbedding")
+        self.embeddings = self.add_weight(
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer,
+            name="embeddings",
+        )
+        self.subword_embeddings = self.add_weight(
+            shape=(self.num_buckets + 1, self.output_dim),
+            initializer=self.embeddings_initializer,
+            name="subword_embeddings",
+        )
+
+    def call(self, inputs):
+        ids = ops.cast(inputs, "int32")
+        words = ops.take(self.embeddings, ids[..., 0], axis=0)
+        subwords = ops.take(self.subword_embeddings, ids[..., 1:], axis=0)
+        present = ops.cast(ids[..., 1:] > 0, self.compute_dtype)[..., None]
+        words = ops.cast(words, self.compute_dtype)
+        subwords = ops.cast(subwords, self.compute_dtype) * present
+        total = words + ops.sum(subwords, axis=-2)
+        return total / (1.0 + ops.sum(present, axis=-2))
+
+    def compute_mask(self, inputs, mask=None):
+        return ops.not_equal(inputs[..., 0], 0)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.output_dim,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "input_dim": self.input_dim,
+                "output_dim": self.output_dim,
+                "num_buckets": self.num_buckets,
+                "embeddings_initializer": keras.initializers.serialize(
+                    self.embeddings_initializer
+                ),
+            }
+        )
+        return config
+
+
+# A prime p with p * p < 2**31: n-gram hashes stay exact in int32 on every
+# backend.
+_NGRAM_PRIME = 46337
+
+
+@keras.saving.register_keras_serializable(package="keras_memattn")
+class HashedNgrams(keras.layers.Layer):
+    """Ids of the word n-grams of a sequence, for a bag-of-n-grams model.
+
+    The "wide" part of `text_classifier(wide_ngrams=...)`, after fastText's
+    linear classifier (Joulin et al., 2017). For word ids `w_1 .. w_T` it
+    returns, for each order `n = 1 .. max_n` and each position `t`, an id
+    of the n-gram `w_t .. w_{t+n-1}`: unigrams keep their word id (`0 ..
+    vocab_size - 1`); longer n-grams are hashed in int32 arithmetic,
+
+    ```
+    h = w_t mod p;  h = (h mod p) * p + (w_{t+i} mod p)  for i = 1 .. n-1
+    id = vocab_size + h mod num_buckets
+    ```
+
+    with the prime `p = 46337` (so `h < 2**31`, and for vocabularies below
+    `p` two different bigrams collide only through `mod num_buckets`).
+    Plain integer ops, so the ids are the same on every backend. An
+    n-gram that reaches padding (id 0) gets id 0.
+
+    Masking: the output has another length, so no mask is passed on; use
+    id 0 as the padding of an `Embedding(mask_zero=True)`.
+
+    Args:
+        vocab_size: number of word ids.
+        num_buckets: number of hash buckets for n-grams of order 2 and up.
+        max_n: longest n-gram, at least 1. Defaults to 2.
+        **kwargs: base layer keyword arguments, such as `name`.
+
+    Call arguments:
+        inputs: int tensor of word ids `(batch, time)`, or the
+            `(batch, time, 1 + max_subwords)` ids of a subword vectorizer
+            (the word ids `[..., 0]` are used).
+
+    Returns:
+        int32 tensor `(batch, time * max_n)`: the unigram ids, then the
+        bigram ids, and so on; ids lie in `0 .. vocab_size + num_buckets - 1`.
+
+    Example:
+
+    ```python
+    ids = keras.ops.convert_to_tensor([[5, 7, 9, 0]])
+    ngrams = keras_memattn.models.HashedNgrams(10, 100)(ids)  # (1, 8)
+    ```
+
+    References:
+        Joulin et al., 2017, "Bag of Tricks for Efficient Text
+        Classification", https://arxiv.org/abs/1607.01759.
+    """
+
+    def __init__(self, vocab_size, num_buckets, max_n=2, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = _validation.positive_int(
+            "vocab_size", vocab_size, "HashedNgrams"
+        )
+        self.num_buckets = _validation.positive_int(
+            "num_buckets", num_buckets, "HashedNgrams"
+        )
+        self.max_n = _validation.positive_int("max_n", max_n, "HashedNgrams")
+        if self.vocab_size + self.num_buckets >= 2**31:
+            raise ValueError(
+                "HashedNgrams: `vocab_size + num_buckets` must be below "
+                f"2**31. Received: vocab_size={vocab_size}, "
+                f"num_buckets={num_buckets}"
+            )
+        self.built = True
+
+    def call(self, inputs):
+        ids = ops.cast(inputs, "int32")
+        if len(ids.shape) == 3:
+            ids = ids[..., 0]
+        outputs = [ids]
+        hashed = ops.mod(ids, _NGRAM_PRIME)
+        valid = ids > 0
+        for n in range(2, self.max_n + 1):
+            following = ids[:, n - 1 :]
+            hashed = ops.mod(hashed[:, :-1], _NGRAM_PRIME) * _NGRAM_PRIME
+            hashed = hashed + ops.mod(following, _NGRAM_PRIME)
+            valid = ops.logical_and(valid[:, :-1], following > 0)
+            bucket = self.vocab_size + ops.mod(hashed, self.num_buckets)
+            bucket = ops.where(valid, bucket, ops.zeros_like(bucket))
+            # Back to `steps` columns; the last n - 1 are padding.
+            bucket = ops.concatenate(
+                [bucket, ops.zeros_like(ids[:, : n - 1])], axis=1
+            )
+            outputs.append(bucket)
+        return ops.concatenate(outputs, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        steps = input_shape[1]
+        return (
+            input_shape[0],
+            None if steps is None else steps * self.max_n,
+        )
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(
+            self.compute_output_shape(inputs.shape), dtype="int32"
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocab_size": self.vocab_size,
+                "num_buckets": self.num_buckets,
+                "max_n": self.max_n,
+            }
+        )
+        return config
+
+
 def _package_layer(name, needed_by):
     from keras_memattn import layers
 
@@ -195,12 +544,25 @@ def text_classifier(
     encoder_kwargs=None,
     vectorizer=None,
     class_names=None,
+    subword_buckets=None,
+    wide_ngrams=None,
+    wide_buckets=100000,
     name=None,
 ):
     """Builds a text classifier: embedding, encoder, pooling, softmax.
 
     token ids -> `Embedding(mask_zero=True)` -> dropout -> encoder ->
     pooling -> dropout -> `Dense(num_classes, activation="softmax")`.
+
+    Two options add the features of fastText to the recurrent or attention
+    encoder. With subwords (`subword_buckets`, or a vectorizer made with
+    `subword_ngrams`) the input holds each word's character n-gram ids as
+    well, and the embedding is a `SubwordEmbedding`: the word vector
+    averaged with its n-gram vectors, so words unseen in training still get
+    a vector. With `wide_ngrams` a linear bag-of-n-grams model (a "wide"
+    part, as in wide-and-deep models: `HashedNgrams` -> per-class
+    embedding -> `MaskedAveragePooling`) adds its logits to the encoder's
+    before the softmax.
 
     The padding mask of the embedding reaches the encoder and the pooling,
     so padded positions never influence the prediction. The final layer
@@ -227,7 +589,8 @@ def text_classifier(
         pooling: how the encoder's sequence becomes one vector:
             `"attention"` (`keras_memattn.layers.AttentionPooling`), `"last"`
             (the recurrent layer's final output; not for
-            `"self_attention"`) or `"mean"` (masked average). Defaults to
+            `"self_attention"`), `"mean"` (masked average) or `"max"`
+            (`MaskedMaxPooling`, max over the unpadded steps). Defaults to
             `"attention"`.
         dropout: dropout rate on the embeddings, on the encoder's inputs and
             on the pooled vector. Defaults to 0.
@@ -241,11 +604,22 @@ def text_classifier(
             It is stored in the model (a `TokenIds` layer), so the saved
             model can encode raw text (`keras_memattn.models.get_vectorizer`).
         class_names: optional list of class names, stored likewise.
+        subword_buckets: number of character n-gram hash buckets when the
+            input carries subword ids (`(batch, sequence_length, 1 +
+            max_subwords)` from `TextVectorizer(subword_ngrams=...)`);
+            `None` (default) takes the vectorizer's when it has subwords,
+            else the input is word ids only.
+        wide_ngrams: `None` (default) for no wide part, or the longest word
+            n-gram of the bag-of-n-grams logits added to the encoder's
+            (1: words, 2: words and bigrams, ...).
+        wide_buckets: hash buckets of the wide part's n-grams of order 2
+            and up. Defaults to 100000.
         name: optional model name. Defaults to `"<encoder>_classifier"`.
 
     Returns:
         An uncompiled `keras.Model` from int token ids `(batch,
-        sequence_length)` to class probabilities `(batch, num_classes)`;
+        sequence_length)` (with subwords `(batch, sequence_length, 1 +
+        max_subwords)`) to class probabilities `(batch, num_classes)`;
         compile it with `"sparse_categorical_crossentropy"`.
 
     Example:
@@ -293,6 +667,28 @@ def text_classifier(
     sequence_length = _validation.optional_positive_int(
         "sequence_length", sequence_length, "text_classifier"
     )
+    subword_width = None
+    vectorizer_buckets = None
+    if vectorizer is not None and vectorizer.subword_ngrams is not None:
+        vectorizer_buckets = vectorizer.subword_buckets
+        subword_width = 1 + vectorizer.max_subwords
+    if subword_buckets is None:
+        subword_buckets = vectorizer_buckets
+    elif vectorizer is not None and subword_buckets != vectorizer_buckets:
+        raise ValueError(
+            "text_classifier: `subword_buckets` must match the vectorizer's "
+            f"({vectorizer_buckets}). Received: "
+            f"subword_buckets={subword_buckets}"
+        )
+    subword_buckets = _validation.optional_positive_int(
+        "subword_buckets", subword_buckets, "text_classifier"
+    )
+    wide_ngrams = _validation.optional_positive_int(
+        "wide_ngrams", wide_ngrams, "text_classifier"
+    )
+    wide_buckets = _validation.positive_int(
+        "wide_buckets", wide_buckets, "text_classifier"
+    )
     encoder_kwargs = dict(encoder_kwargs or {})
     if encoder == "self_attention":
         if bidirectional:
@@ -315,7 +711,11 @@ def text_classifier(
             "num_heads", num_heads, "text_classifier"
         )
 
-    inputs = keras.Input((sequence_length,), dtype="int32", name="token_ids")
+    if subword_buckets is None:
+        input_shape = (sequence_length,)
+    else:
+        input_shape = (sequence_length, subword_width)
+    inputs = keras.Input(input_shape, dtype="int32", name="token_ids")
     x = inputs
     if vectorizer is not None or class_names is not None:
         if vectorizer is None:
@@ -324,9 +724,15 @@ def text_classifier(
                 "`vectorizer`; pass both. Received: vectorizer=None"
             )
         x = TokenIds(vectorizer, class_names, name="token_ids_info")(x)
-    x = keras.layers.Embedding(
-        vocab_size, embedding_dim, mask_zero=True, name="embedding"
-    )(x)
+    ids = x
+    if subword_buckets is None:
+        x = keras.layers.Embedding(
+            vocab_size, embedding_dim, mask_zero=True, name="embedding"
+        )(x)
+    else:
+        x = SubwordEmbedding(
+            vocab_size, embedding_dim, subword_buckets, name="embedding"
+        )(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
 
@@ -360,12 +766,39 @@ def text_classifier(
             name="attention_pooling"
         )(x)
     elif pooling == "mean":
-        x = keras.layers.GlobalAveragePooling1D(name="mean_pooling")(x)
+        x = MaskedAveragePooling(name="mean_pooling")(x)
+    elif pooling == "max":
+        x = MaskedMaxPooling(name="max_pooling")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="pooled_dropout")(x)
-    outputs = keras.layers.Dense(
-        num_classes, activation="softmax", dtype="float32", name="classifier"
-    )(x)
+    if wide_ngrams is None:
+        outputs = keras.layers.Dense(
+            num_classes,
+            activation="softmax",
+            dtype="float32",
+            name="classifier",
+        )(x)
+    else:
+        logits = keras.layers.Dense(
+            num_classes, dtype="float32", name="classifier"
+        )(x)
+        wide = HashedNgrams(
+            vocab_size, wide_buckets, wide_ngrams, name="wide_ngrams"
+        )(ids)
+        wide = keras.layers.Embedding(
+            vocab_size + wide_buckets,
+            num_classes,
+            mask_zero=True,
+            dtype="float32",
+            name="wide_embedding",
+        )(wide)
+        wide = MaskedAveragePooling(dtype="float32", name="wide_pooling")(wide)
+        logits = keras.layers.Add(dtype="float32", name="logits")(
+            [logits, wide]
+        )
+        outputs = keras.layers.Activation(
+            "softmax", dtype="float32", name="probabilities"
+        )(logits)
     return keras.Model(inputs, outputs, name=name or f"{encoder}_classifier")
 
 

@@ -1,10 +1,15 @@
-"""The two registered layers of `keras_memattn.models` pass the harness."""
+"""The registered layers of `keras_memattn.models` pass the harness."""
 
+import keras
 import numpy as np
 import pytest
 
 from keras_memattn.datasets import TextVectorizer
+from keras_memattn.models import HashedNgrams
+from keras_memattn.models import MaskedAveragePooling
+from keras_memattn.models import MaskedMaxPooling
 from keras_memattn.models import PositionEmbedding
+from keras_memattn.models import SubwordEmbedding
 from keras_memattn.models import TokenIds
 from tests import harness
 
@@ -46,3 +51,152 @@ def test_token_ids_harness():
 def test_token_ids_rejects_non_vectorizer():
     with pytest.raises(ValueError, match="vectorizer"):
         TokenIds("not a vectorizer")
+
+
+def _subword_ids(seed=0):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1, 9, size=(3, 5, 4))
+    ids[..., 0] = rng.integers(1, 7, size=(3, 5))
+    ids[0, 3:] = 0  # padded positions
+    ids[1, :, 2:] = 0  # words with fewer n-grams
+    return ids.astype("int32")
+
+
+def test_subword_embedding_harness():
+    harness.run_layer_test(
+        SubwordEmbedding,
+        {"input_dim": 7, "output_dim": 3, "num_buckets": 8},
+        input_data=_subword_ids(),
+        expected_output_shape=(3, 5, 3),
+        expected_num_trainable_weights=2,
+    )
+
+
+def test_subword_embedding_matches_numpy_and_masks_padding():
+    ids = _subword_ids()
+    layer = SubwordEmbedding(7, 3, num_buckets=8)
+    out = keras.ops.convert_to_numpy(layer(ids))
+    words = keras.ops.convert_to_numpy(layer.embeddings)
+    grams = keras.ops.convert_to_numpy(layer.subword_embeddings)
+    expected = np.zeros((3, 5, 3), "float32")
+    for b in range(3):
+        for t in range(5):
+            vectors = [words[ids[b, t, 0]]]
+            vectors += [grams[g] for g in ids[b, t, 1:] if g > 0]
+            expected[b, t] = np.mean(vectors, axis=0)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    mask = keras.ops.convert_to_numpy(layer.compute_mask(ids))
+    np.testing.assert_array_equal(mask, ids[..., 0] != 0)
+
+
+def test_subword_embedding_rejects_word_ids_only():
+    with pytest.raises(ValueError, match="rank 3"):
+        SubwordEmbedding(7, 3, num_buckets=8)(np.ones((2, 5), "int32"))
+    with pytest.raises(ValueError, match="num_buckets=0"):
+        SubwordEmbedding(7, 3, num_buckets=0)
+
+
+def _ngram_reference(ids, vocab_size, num_buckets, max_n):
+    p = 46337
+    batch, steps = ids.shape
+    out = np.zeros((batch, steps * max_n), "int64")
+    out[:, :steps] = ids
+    for n in range(2, max_n + 1):
+        for b in range(batch):
+            for t in range(steps - n + 1):
+                window = [int(w) for w in ids[b, t : t + n]]
+                if min(window) == 0:
+                    continue
+                h = window[0] % p
+                for w in window[1:]:
+                    h = (h % p) * p + w % p
+                out[b, (n - 1) * steps + t] = vocab_size + h % num_buckets
+    return out
+
+
+@pytest.mark.parametrize("vocab_size", [50, 60000])
+def test_hashed_ngrams_match_numpy(vocab_size):
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, vocab_size, size=(3, 6)).astype("int32")
+    ids[0, 4:] = 0
+    ids[1, 1] = 0  # a hole: n-grams over it are padding
+    layer = HashedNgrams(vocab_size, 1000, max_n=3)
+    out = keras.ops.convert_to_numpy(layer(ids))
+    assert out.shape == (3, 18)
+    assert keras.backend.standardize_dtype(out.dtype) == "int32"
+    np.testing.assert_array_equal(
+        out, _ngram_reference(ids, vocab_size, 1000, 3)
+    )
+    assert out.max() < vocab_size + 1000
+    # The subword ids of a `TextVectorizer(subword_ngrams=...)` work too.
+    extra = np.concatenate([ids[..., None], np.ones((3, 6, 2), "int32")], -1)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(extra)), out)
+
+
+def test_hashed_ngrams_config_and_symbolic_shape():
+    layer = HashedNgrams(10, 100, max_n=2, name="ngrams")
+    revived = HashedNgrams.from_config(layer.get_config())
+    assert revived.get_config() == layer.get_config()
+    symbolic = layer(keras.Input((7,), dtype="int32"))
+    assert tuple(symbolic.shape) == (None, 14)
+    assert symbolic.dtype == "int32"
+    assert tuple(layer(keras.Input((None,), dtype="int32")).shape) == (
+        None,
+        None,
+    )
+    with pytest.raises(ValueError, match="max_n=0"):
+        HashedNgrams(10, 100, max_n=0)
+    with pytest.raises(ValueError, match="2\\*\\*31"):
+        HashedNgrams(2**30, 2**30)
+
+
+def test_masked_max_pooling_harness():
+    harness.run_layer_test(
+        MaskedMaxPooling,
+        {},
+        input_shape=(3, 6, 4),
+        expected_output_shape=(3, 4),
+        expected_num_trainable_weights=0,
+        supports_masking=True,
+        expected_output_mask=None,
+        run_training_check=False,
+    )
+
+
+def test_masked_max_pooling_ignores_padding():
+    x = np.random.default_rng(0).standard_normal((3, 5, 4)).astype("float32")
+    mask = np.ones((3, 5), bool)
+    mask[0, 2:] = False
+    mask[2] = False  # fully padded: zeros
+    x[0, 2:] = 100.0  # would win an unmasked maximum
+    out = keras.ops.convert_to_numpy(MaskedMaxPooling()(x, mask=mask))
+    np.testing.assert_allclose(out[0], x[0, :2].max(0))
+    np.testing.assert_allclose(out[1], x[1].max(0))
+    np.testing.assert_array_equal(out[2], np.zeros(4))
+    unmasked = keras.ops.convert_to_numpy(MaskedMaxPooling()(x))
+    np.testing.assert_allclose(unmasked, x.max(1))
+
+
+def test_masked_average_pooling_harness():
+    harness.run_layer_test(
+        MaskedAveragePooling,
+        {},
+        input_shape=(3, 6, 4),
+        expected_output_shape=(3, 4),
+        expected_num_trainable_weights=0,
+        supports_masking=True,
+        expected_output_mask=None,
+        run_training_check=False,
+    )
+
+
+def test_masked_average_pooling_ignores_padding_and_empty_rows():
+    x = np.random.default_rng(0).standard_normal((3, 5, 4)).astype("float32")
+    mask = np.ones((3, 5), bool)
+    mask[0, 2:] = False
+    mask[2] = False  # fully padded: zeros, not NaN
+    x[0, 2:] = 100.0
+    out = keras.ops.convert_to_numpy(MaskedAveragePooling()(x, mask=mask))
+    np.testing.assert_allclose(out[0], x[0, :2].mean(0), rtol=1e-6)
+    np.testing.assert_allclose(out[1], x[1].mean(0), rtol=1e-6)
+    np.testing.assert_array_equal(out[2], np.zeros(4))

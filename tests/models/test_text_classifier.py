@@ -53,12 +53,21 @@ def test_every_encoder_gives_probabilities_and_ignores_padding(encoder):
     np.testing.assert_allclose(out[0], probs[0], atol=1e-5)
 
 
+@pytest.mark.parametrize("pooling", ["attention", "mean", "max", "last"])
+def test_an_empty_text_gives_finite_probabilities(pooling):
+    model = _small("gru", pooling=pooling)
+    probs = keras.ops.convert_to_numpy(model(np.zeros((2, 6), "int32")))
+    assert np.isfinite(probs).all()
+    np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+
+
 @pytest.mark.parametrize(
     "encoder, pooling, bidirectional",
     [
         ("lstm", "last", False),
         ("gru", "mean", True),
         ("wm_lstm", "last", True),
+        ("lstm", "max", True),
     ],
 )
 def test_pooling_and_bidirectional_variants(encoder, pooling, bidirectional):
@@ -111,6 +120,78 @@ def test_saved_model_carries_vectorizer_and_class_names(tmp_path):
     assert models.get_vectorizer(_small("lstm")) is None
 
 
+def test_subword_model_takes_ngram_ids_and_round_trips(tmp_path):
+    vectorizer = datasets.TextVectorizer(
+        subword_ngrams=(2, 4), subword_buckets=64, max_subwords=5
+    ).fit(TEXTS)
+    model = models.text_classifier(
+        "lstm",
+        embedding_dim=8,
+        units=8,
+        pooling="mean",
+        vectorizer=vectorizer,
+        class_names=["neg", "pos"],
+        wide_ngrams=2,
+        wide_buckets=32,
+    )
+    length = vectorizer.sequence_length
+    assert model.input_shape == (None, length, 6)
+    embedding = model.get_layer("embedding")
+    assert isinstance(embedding, models.SubwordEmbedding)
+    assert embedding.num_buckets == 64
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(vectorizer(TEXTS), np.array([1, 0, 1, 0]), epochs=1, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    revived = models.get_vectorizer(loaded)
+    assert revived.get_config() == vectorizer.get_config()
+    # Raw text, with words never seen in training, through the revived
+    # vectorizer of the loaded model.
+    ids = revived(["a goodish story", "dullest film"])
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(ids)),
+        keras.ops.convert_to_numpy(model(ids)),
+        atol=1e-6,
+    )
+    # Padding (word id 0) hides the n-gram ids at padded positions.
+    assert ids.shape[1] > 3 and (ids[0, 3:] == 0).all()
+    other = ids.copy()
+    other[0, 3:, 1:] = 5
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model(other))[0],
+        keras.ops.convert_to_numpy(model(ids))[0],
+        atol=1e-5,
+    )
+
+
+def test_wide_part_adds_bag_of_ngram_logits():
+    model = _small("gru", pooling="attention", wide_ngrams=2, wide_buckets=16)
+    ids = _ids()
+    probs = keras.ops.convert_to_numpy(model(ids))
+    np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+    # With the deep part's classifier at zero, the output is the softmax
+    # of the mean of the wide embeddings of the words and bigrams.
+    classifier = model.get_layer("classifier")
+    classifier.set_weights([np.zeros_like(w) for w in classifier.get_weights()])
+    table = keras.ops.convert_to_numpy(
+        model.get_layer("wide_embedding").embeddings
+    )
+    ngrams = keras.ops.convert_to_numpy(model.get_layer("wide_ngrams")(ids))
+    expected = []
+    for row in ngrams:
+        logits = table[row[row > 0]].mean(0)
+        expected.append(np.exp(logits) / np.exp(logits).sum())
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model(ids)), expected, rtol=1e-5
+    )
+    # Row 0 has 3 words and 2 bigrams; the rest is padding.
+    assert (ngrams[0] > 0).sum() == 5
+    # An empty text gives finite probabilities.
+    empty = keras.ops.convert_to_numpy(model(np.zeros((1, 6), "int32")))
+    assert np.isfinite(empty).all()
+
+
 def test_mixed_precision_outputs_float32():
     keras.config.set_dtype_policy("mixed_float16")
     model = _small("gru", pooling="attention")
@@ -123,7 +204,7 @@ def test_mixed_precision_outputs_float32():
     "kwargs, match",
     [
         ({"encoder": "cnn"}, "encoder='cnn'"),
-        ({"pooling": "max"}, "pooling='max'"),
+        ({"pooling": "sum"}, "pooling='sum'"),
         ({"num_classes": 1}, "num_classes=1"),
         ({"units": 0}, "units=0"),
         ({"dropout": 1.0}, "dropout=1.0"),
@@ -134,6 +215,9 @@ def test_mixed_precision_outputs_float32():
             "sequence_length=None",
         ),
         ({"class_names": ["a", "b"]}, "len\\(class_names\\)=2"),
+        ({"wide_ngrams": 0}, "wide_ngrams=0"),
+        ({"wide_ngrams": 2, "wide_buckets": 0}, "wide_buckets=0"),
+        ({"subword_buckets": 0}, "subword_buckets=0"),
     ],
 )
 def test_argument_errors(kwargs, match):
@@ -143,6 +227,14 @@ def test_argument_errors(kwargs, match):
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=match):
         models.text_classifier(**arguments)
+
+
+def test_subword_buckets_must_match_vectorizer():
+    vectorizer = datasets.TextVectorizer().fit(TEXTS)
+    with pytest.raises(ValueError, match="subword_buckets=8"):
+        models.text_classifier(
+            "lstm", num_classes=2, vectorizer=vectorizer, subword_buckets=8
+        )
 
 
 def test_classification_metrics():
@@ -211,6 +303,8 @@ def test_data_parallel_matches_single_device():
     env = dict(
         os.environ,
         KERAS_BACKEND="jax",
+        # Two virtual CPU devices, also on a machine with one GPU.
+        JAX_PLATFORMS="cpu",
         XLA_FLAGS="--xla_force_host_platform_device_count=2",
     )
     proc = subprocess.run(
