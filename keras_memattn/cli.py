@@ -55,7 +55,7 @@ def _add_model_options(p):
     p.add_argument(
         "--pooling",
         default="attention",
-        help="attention, last or mean (default: attention)",
+        help="attention, last, mean or max (default: attention)",
     )
     p.add_argument("--units", type=int, default=128)
     p.add_argument("--embedding-dim", type=int, default=128)
@@ -111,6 +111,23 @@ def build_parser():
     )
     train.add_argument("--cv", type=int, default=None, help="k-fold CV")
     train.add_argument("--max-tokens", type=int, default=20000)
+    train.add_argument(
+        "--subword-ngrams",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("MIN_N", "MAX_N"),
+        help="add hashed character n-grams of these lengths to each word "
+        "(fastText subwords), e.g. 3 5",
+    )
+    train.add_argument("--subword-buckets", type=int, default=20000)
+    train.add_argument(
+        "--wide-ngrams",
+        type=int,
+        default=None,
+        help="add a bag of word n-grams up to this order to the encoder "
+        "(its logits are summed with the encoder's), e.g. 2",
+    )
     train.add_argument("--sequence-length", type=int, default=None)
     train.add_argument(
         "--max-train",
@@ -309,7 +326,7 @@ def _validate_train_args(args):
     else:
         args.encoder = args.encoder or "wm_lstm"
         _check_choice("encoder", args.encoder, _encoders())
-    _check_choice("pooling", args.pooling, ("attention", "last", "mean"))
+    _check_choice("pooling", args.pooling, ("attention", "last", "mean", "max"))
     checks = [
         (name, value >= 1, "a positive integer")
         for name, value in (
@@ -319,6 +336,7 @@ def _validate_train_args(args):
             ("embedding_dim", args.embedding_dim),
             ("num_heads", args.num_heads),
             ("max_tokens", args.max_tokens),
+            ("subword_buckets", args.subword_buckets),
         )
     ]
     checks += [
@@ -336,6 +354,17 @@ def _validate_train_args(args):
             "positive",
         ),
         ("cv", args.cv is None or args.cv >= 2, "at least 2"),
+        (
+            "wide_ngrams",
+            args.wide_ngrams is None or args.wide_ngrams >= 1,
+            "a positive integer",
+        ),
+        (
+            "subword_ngrams",
+            args.subword_ngrams is None
+            or 1 <= args.subword_ngrams[0] <= args.subword_ngrams[1],
+            "two integers 1 <= MIN_N <= MAX_N",
+        ),
     ]
     for name, ok, requirement in checks:
         if not ok:
@@ -373,7 +402,10 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
     from keras_memattn import models
 
     vectorizer = datasets.TextVectorizer(
-        max_tokens=args.max_tokens, sequence_length=args.sequence_length
+        max_tokens=args.max_tokens,
+        sequence_length=args.sequence_length,
+        subword_ngrams=args.subword_ngrams,
+        subword_buckets=args.subword_buckets,
     ).fit(train[0])
     x_train, x_val = vectorizer(train[0]), vectorizer(val[0])
     y_train, y_val = train[1], val[1]
@@ -395,6 +427,7 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
         num_heads=args.num_heads,
         vectorizer=vectorizer,
         class_names=class_names,
+        wide_ngrams=args.wide_ngrams,
     )
     model.compile(
         optimizer=keras.optimizers.Adam(args.learning_rate),

@@ -103,6 +103,40 @@ def test_train_predict_evaluate_round_trip(tmp_path, capsys):
     assert evaluated["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
 
 
+def test_subword_and_wide_options_train_and_predict(tmp_path, capsys):
+    out, logs = tmp_path / "run", tmp_path / "logs"
+    test_file = _write_tsv(tmp_path / "test.tsv", n=20, seed=1)
+    argv = _train_args(
+        tmp_path,
+        "--test",
+        str(test_file),
+        "--subword-ngrams",
+        "2",
+        "3",
+        "--subword-buckets",
+        "64",
+        "--wide-ngrams",
+        "2",
+        "--out",
+        str(out),
+        "--tensorboard",
+        str(logs),
+    )
+    argv[argv.index("--pooling") + 1] = "attention"
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    model = keras.models.load_model(out / "model.keras")
+    from keras_memattn import models
+
+    vectorizer = models.get_vectorizer(model)
+    assert vectorizer.subword_ngrams == (2, 3)
+    assert vectorizer.subword_buckets == 64
+    assert model.get_layer("wide_ngrams").max_n == 2
+    assert cli.main(["predict", str(out / "model.keras"), "goodish"]) == 0
+    label, probability, _ = capsys.readouterr().out.strip().split("\t")
+    assert label in ("neg", "pos") and 0.5 <= float(probability) <= 1.0
+
+
 def test_cross_validation_writes_per_fold_metrics(tmp_path, capsys):
     out, logs = tmp_path / "cv", tmp_path / "logs"
     code = cli.main(
@@ -130,6 +164,11 @@ def test_cross_validation_writes_per_fold_metrics(tmp_path, capsys):
         (["train", "--task", "trec", "--encoder", "cnn"], "unknown encoder"),
         (["train", "--task", "trec", "--epochs", "0"], "--epochs must be"),
         (["train", "--task", "trec", "--cv", "5"], "--cv applies"),
+        (
+            ["train", "--task", "trec", "--subword-ngrams", "4", "2"],
+            "--subword-ngrams must be",
+        ),
+        (["train", "--task", "trec", "--wide-ngrams", "0"], "--wide-ngrams"),
         (["train"], "pass --task"),
         (["train", "--train", "missing.tsv", "--cv", "2"], "missing.tsv"),
         (["predict", "missing.keras", "text"], "missing.keras"),
