@@ -29,6 +29,12 @@ many CPU hours; the options cut it down:
         --encoders self_attention wm_lstm --seeds 1 --folds 1 --epochs 3 \\
         --max-train 10000
 
+    # fastText-style features: hashed character 3-5-grams per word and a
+    # linear bag of words and bigrams added to the encoder's logits
+    KERAS_BACKEND=jax python benchmarks/accuracy.py --datasets trec \\
+        --encoders self_attention --seeds 3 --subword-ngrams 3 5 \\
+        --wide-ngrams 2 --name accuracy-trec-subwords
+
 Writes `benchmarks/results/accuracy-<backend>.json` and
 `docs/benchmarks/accuracy-<backend>.md` (see `benchmarks/common.py`).
 """
@@ -100,11 +106,37 @@ def parse_args(argv=None):
     parser.add_argument("--embedding-dim", type=int, default=128)
     parser.add_argument("--dropout", type=float, default=0.5)
     parser.add_argument(
-        "--pooling", default="attention", choices=["attention", "last", "mean"]
+        "--pooling",
+        default="attention",
+        choices=["attention", "last", "mean", "max"],
     )
     parser.add_argument("--bidirectional", action="store_true")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--max-tokens", type=int, default=20000)
+    parser.add_argument(
+        "--keep-case",
+        action="store_true",
+        help="do not lower-case the texts (Kim 2014 keeps the case of TREC)",
+    )
+    parser.add_argument(
+        "--subword-ngrams",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("MIN_N", "MAX_N"),
+        help="add hashed character n-grams of these lengths to each word "
+        "(fastText subwords), e.g. 3 5. Default: words only.",
+    )
+    parser.add_argument("--subword-buckets", type=int, default=20000)
+    parser.add_argument("--max-subwords", type=int, default=24)
+    parser.add_argument(
+        "--wide-ngrams",
+        type=int,
+        default=None,
+        help="add the logits of a bag of word n-grams up to this order "
+        "(the 'wide' part). Default: none.",
+    )
+    parser.add_argument("--wide-buckets", type=int, default=100000)
     parser.add_argument(
         "--no-baseline",
         action="store_true",
@@ -124,9 +156,17 @@ def parse_args(argv=None):
         "batch_size",
         "units",
         "embedding_dim",
+        "subword_buckets",
+        "max_subwords",
     ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.wide_ngrams is not None and args.wide_ngrams < 1:
+        parser.error("--wide-ngrams must be at least 1")
+    if args.subword_ngrams is not None and not (
+        1 <= args.subword_ngrams[0] <= args.subword_ngrams[1]
+    ):
+        parser.error("--subword-ngrams needs 1 <= MIN_N <= MAX_N")
     if args.folds > 10:
         parser.error("--folds must be at most 10")
     return args
@@ -193,7 +233,11 @@ def train_encoder(encoder, train, val, test, num_classes, seed, args):
     """Trains one model; returns test probabilities and the epochs run."""
     keras.utils.set_random_seed(seed)
     vectorizer = keras_memattn.datasets.TextVectorizer(
-        max_tokens=args.max_tokens
+        max_tokens=args.max_tokens,
+        lowercase=not args.keep_case,
+        subword_ngrams=args.subword_ngrams,
+        subword_buckets=args.subword_buckets,
+        max_subwords=args.max_subwords,
     ).fit(train[0])
     x_train = vectorizer.encode(train[0])
     x_val = vectorizer.encode(val[0])
@@ -208,6 +252,11 @@ def train_encoder(encoder, train, val, test, num_classes, seed, args):
         pooling=args.pooling,
         dropout=args.dropout,
         sequence_length=vectorizer.sequence_length,
+        subword_buckets=(
+            vectorizer.subword_buckets if args.subword_ngrams else None
+        ),
+        wide_ngrams=args.wide_ngrams,
+        wide_buckets=args.wide_buckets,
     )
     model.compile(
         optimizer=keras.optimizers.Adam(args.learning_rate),
@@ -391,7 +440,8 @@ def report(results, args, command):
         f"units {args.units}, embedding {args.embedding_dim}, "
         f"dropout {args.dropout}, pooling {args.pooling}"
         f"{', bidirectional' if args.bidirectional else ''}, batch "
-        f"{args.batch_size}, Adam {args.learning_rate}; random embeddings."
+        f"{args.batch_size}, Adam {args.learning_rate}"
+        f"{_features(args)}; random embeddings."
     )
     return common.write_report(
         args.name,
@@ -401,6 +451,24 @@ def report(results, args, command):
         notes=notes,
         command=command,
     ), raw
+
+
+def _features(args):
+    parts = []
+    if args.keep_case:
+        parts.append("case kept")
+    if args.subword_ngrams:
+        low, high = args.subword_ngrams
+        parts.append(
+            f"character {low}-{high}-gram subwords ({args.subword_buckets} "
+            f"buckets, at most {args.max_subwords} per word)"
+        )
+    if args.wide_ngrams:
+        parts.append(
+            f"wide bag of word 1-{args.wide_ngrams}-grams "
+            f"({args.wide_buckets} buckets)"
+        )
+    return "".join(f", {p}" for p in parts)
 
 
 def _targets(results, best, datasets):
