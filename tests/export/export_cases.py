@@ -214,10 +214,35 @@ def _text_classifier(encoder):
     return build
 
 
+def text_classifier_fasttext_features():
+    # Subword embeddings, the hashed bag-of-n-grams part and max pooling.
+    model = keras_memattn.models.text_classifier(
+        "self_attention",
+        vocab_size=VOCAB,
+        num_classes=3,
+        embedding_dim=8,
+        num_heads=2,
+        sequence_length=STEPS,
+        subword_buckets=16,
+        wide_ngrams=2,
+        wide_buckets=16,
+        pooling="max",
+    )
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, 17, size=(3, STEPS, 4)).astype("int32")
+    ids[..., 0] = _ids()
+    ids[0, STEPS - 2 :] = 0
+    ids[1, :, 3] = 0
+    return ExportCase(model, ids)
+
+
 MODEL_CASES = {
     f"text_classifier/{encoder}": _text_classifier(encoder)
     for encoder in keras_memattn.models.ENCODERS
 }
+MODEL_CASES["text_classifier/self_attention(subwords, wide, max)"] = (
+    text_classifier_fasttext_features
+)
 
 
 # Run by default (one small model per public layer and the package's own
@@ -232,6 +257,7 @@ DEFAULT_CASES = {
     "MemoryNetwork",
     "MemoryNetwork(MemN2N options)",
     "text_classifier/wm_lstm",
+    "text_classifier/self_attention(subwords, wide, max)",
 }
 
 
