@@ -150,9 +150,10 @@ def test_hashed_ngrams_config_and_symbolic_shape():
         HashedNgrams(2**30, 2**30)
 
 
-def test_masked_max_pooling_harness():
+@pytest.mark.parametrize("layer", [MaskedMaxPooling, MaskedAveragePooling])
+def test_masked_pooling_harness(layer):
     harness.run_layer_test(
-        MaskedMaxPooling,
+        layer,
         {},
         input_shape=(3, 6, 4),
         expected_output_shape=(3, 4),
@@ -175,19 +176,6 @@ def test_masked_max_pooling_ignores_padding():
     np.testing.assert_array_equal(out[2], np.zeros(4))
     unmasked = keras.ops.convert_to_numpy(MaskedMaxPooling()(x))
     np.testing.assert_allclose(unmasked, x.max(1))
-
-
-def test_masked_average_pooling_harness():
-    harness.run_layer_test(
-        MaskedAveragePooling,
-        {},
-        input_shape=(3, 6, 4),
-        expected_output_shape=(3, 4),
-        expected_num_trainable_weights=0,
-        supports_masking=True,
-        expected_output_mask=None,
-        run_training_check=False,
-    )
 
 
 def test_masked_average_pooling_ignores_padding_and_empty_rows():
