@@ -37,7 +37,7 @@ PAIRS = (
     ("WorkingMemoryLSTM", WorkingMemoryLSTM, "LSTM", keras.layers.LSTM, "LSTM"),
     ("AttentionGRU", AttentionGRU, "GRU", keras.layers.GRU, "GRU"),
 )
-# Targets from the issue: time ratio to the Keras baseline on TF and JAX.
+# Targets: time ratio to the Keras baseline on TF and JAX.
 RATIO_TARGETS = {"WorkingMemoryLSTM": 1.5, "AttentionGRU": 1.15}
 SLOW_MS = 1000.0  # Configurations slower than this get fewer repeats.
 
