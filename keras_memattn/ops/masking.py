@@ -38,28 +38,27 @@ def large_negative(dtype):
 def masked_softmax(logits, mask=None, axis=-1):
     """Softmax over `axis` that ignores masked positions.
 
-        Args:
-            logits: float tensor.
-            mask: optional boolean tensor broadcastable to `logits`; True marks
-                positions that may receive weight.
-            axis: the axis to normalise over.
+    Args:
+        logits: float tensor.
+        mask: optional boolean tensor broadcastable to `logits`; True marks
+            positions that may receive weight.
+        axis: the axis to normalise over.
 
-        Returns:
-            A tensor of the shape and dtype of `logits`; weights are
-            non-negative, zero where `mask` is False, and sum to one over `axis`
-            in every row with at least one unmasked position (zero otherwise).
+    Returns:
+        A tensor of the shape and dtype of `logits`; weights are
+        non-negative, zero where `mask` is False, and sum to one over `axis`
+        in every row with at least one unmasked position (zero otherwise).
 
-        Example:
+    Example:
 
-        >>> import numpy as np
-        >>> import keras
-    from keras import ops
-        >>> w = masked_softmax(
-        ...     ops.convert_to_tensor([[1.0, 2.0, 3.0]]),
-        ...     ops.convert_to_tensor([[True, True, False]]),
-        ... )
-        >>> np.round(ops.convert_to_numpy(w), 3).tolist()
-        [[0.269, 0.731, 0.0]]
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> w = masked_softmax(
+    ...     ops.convert_to_tensor([[1.0, 2.0, 3.0]]),
+    ...     ops.convert_to_tensor([[True, True, False]]),
+    ... )
+    >>> np.round(ops.convert_to_numpy(w), 3).tolist()
+    [[0.269, 0.731, 0.0]]
     """
     in_dtype = keras.backend.standardize_dtype(logits.dtype)
     work_dtype = "float64" if in_dtype == "float64" else "float32"
@@ -69,9 +68,7 @@ def masked_softmax(logits, mask=None, axis=-1):
     mask = ops.cast(mask, "bool")
     x = ops.where(mask, x, large_negative(work_dtype))
     weights = ops.softmax(x, axis=axis)
+    # Exact zeros at masked positions, including every position of a row
+    # with nothing unmasked, where the softmax above is uniform.
     weights = ops.where(mask, weights, 0.0)
-    # Rows with no unmasked position: all weights above are ~uniform noise
-    # set to zero by the `where`; renormalising keeps exact zeros there.
-    total = ops.sum(weights, axis=axis, keepdims=True)
-    weights = weights / ops.maximum(total, 1e-30)
     return ops.cast(weights, in_dtype)
