@@ -8,6 +8,7 @@ from keras_memattn import _compat
 from keras_memattn import _validation
 from keras_memattn.layers import arelu
 from keras_memattn.layers.base_rnn import BaseRNN
+from keras_memattn.layers.base_rnn import split_last
 
 ARELU = "arelu"
 
@@ -255,21 +256,21 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         h_rec = h_tm1
         if training and self.recurrent_dropout > 0:
             h_rec = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
-        x_z, x_r, x_n = ops.split(matrix_x, 3, axis=-1)
+        x_z, x_r, x_n = split_last(matrix_x, [units] * 3)
 
         if self.reset_after:
             matrix_h = ops.matmul(h_rec, self.recurrent_kernel)
             if self.use_bias:
-                matrix_h = ops.add(matrix_h, self.bias[1])
+                matrix_h = matrix_h + self.bias[1]
+            h_z, h_r, h_n = split_last(matrix_h, [units] * 3)
         else:
             matrix_h = ops.matmul(h_rec, self.recurrent_kernel[:, : 2 * units])
-        h_z = matrix_h[:, :units]
-        h_r = matrix_h[:, units : 2 * units]
+            h_z, h_r = split_last(matrix_h, [units] * 2)
 
         z = self.recurrent_activation(x_z + h_z)
         r = self.recurrent_activation(x_r + h_r)
         if self.reset_after:
-            h_n = r * matrix_h[:, 2 * units :]
+            h_n = r * h_n
         else:
             h_n = ops.matmul(r * h_rec, self.recurrent_kernel[:, 2 * units :])
         candidate = self._candidate(x_n + h_n)

@@ -7,6 +7,7 @@ from keras import ops
 from keras_memattn import _compat
 from keras_memattn import _validation
 from keras_memattn.layers.base_rnn import BaseRNN
+from keras_memattn.layers.base_rnn import split_last
 
 
 @keras.saving.register_keras_serializable(package="keras_memattn")
@@ -245,22 +246,22 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
         if training and self.recurrent_dropout > 0:
             h_tm1 = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
 
-        z = ops.add(z_x, ops.matmul(h_tm1, self.recurrent_kernel))
+        z = z_x + ops.matmul(h_tm1, self.recurrent_kernel)
         memory_if, memory_o, bias_if, bias_o = self._memory_parts()
-        z_if, z_g, z_o = ops.split(z, [2 * units, 3 * units], axis=-1)
+        z_if, z_g, z_o = split_last(z, [2 * units, units, units])
         # The input and forget gates are computed as one (batch, 2 * units)
         # block: fewer ops per step, the same values.
         m_if = ops.matmul(c_tm1, memory_if)
         if bias_if is not None:
-            m_if = ops.add(m_if, bias_if)
-        i, f = ops.split(
-            self.recurrent_activation(z_if + ops.tanh(m_if)), 2, axis=-1
+            m_if = m_if + bias_if
+        i, f = split_last(
+            self.recurrent_activation(z_if + ops.tanh(m_if)), [units, units]
         )
         c = f * c_tm1 + i * self.activation(z_g)
 
         m_o = ops.matmul(c, memory_o)
         if bias_o is not None:
-            m_o = ops.add(m_o, bias_o)
+            m_o = m_o + bias_o
         o = self.recurrent_activation(z_o + ops.tanh(m_o))
         h = o * self.activation(c)
         return h, [h, c]

@@ -9,6 +9,7 @@ from keras import ops
 
 from keras_memattn.layers.base_rnn import BaseRNN
 from keras_memattn.layers.base_rnn import rnn_loop
+from keras_memattn.layers.base_rnn import split_last
 from tests.toy_layers import ToyRNN
 
 RNG = np.random.default_rng(0)
@@ -80,6 +81,37 @@ def test_rnn_loop_masked_steps_keep_state():
     )
     np.testing.assert_allclose(ops.convert_to_numpy(states[0]), [[2.0]])
     np.testing.assert_allclose(ops.convert_to_numpy(last), [[2.0]])
+
+
+def test_rnn_loop_nested_states_with_mask():
+    # A state that is itself a structure takes the tree-flattening path.
+    def step(x, states):
+        total, (count, last) = states
+        return total + x, [total + x, (count + 1.0, x)]
+
+    seq = ops.convert_to_tensor(
+        np.arange(1.0, 5.0, dtype="float32").reshape(1, 4, 1)
+    )
+    mask = ops.convert_to_tensor(np.array([[True, False, True, True]]))
+    zeros = ops.zeros((1, 1))
+    _, outs, states = rnn_loop(step, seq, [zeros, (zeros, zeros)], mask=mask)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(outs)[0, :, 0], [1.0, 1.0, 4.0, 8.0]
+    )
+    total, (count, last) = states
+    np.testing.assert_allclose(ops.convert_to_numpy(total), [[8.0]])
+    np.testing.assert_allclose(ops.convert_to_numpy(count), [[3.0]])
+    np.testing.assert_allclose(ops.convert_to_numpy(last), [[4.0]])
+
+
+@pytest.mark.parametrize("sizes", [[2, 3, 1], [6], [1, 1, 4]])
+def test_split_last_matches_numpy(sizes):
+    x = np.random.default_rng(0).standard_normal((2, 3, 6)).astype("float32")
+    parts = split_last(ops.convert_to_tensor(x), sizes)
+    expected = np.split(x, np.cumsum(sizes)[:-1], axis=-1)
+    assert len(parts) == len(sizes)
+    for part, ref in zip(parts, expected):
+        np.testing.assert_array_equal(ops.convert_to_numpy(part), ref)
 
 
 def test_base_rnn_is_a_keras_rnn():
