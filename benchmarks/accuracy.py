@@ -52,6 +52,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras_memattn  # noqa: E402
 from benchmarks import common  # noqa: E402
+from keras_memattn import cli  # noqa: E402
 
 DATASETS = ("sst2", "trec", "mr", "subj")
 NAMES = {"sst2": "SST-2", "trec": "TREC", "mr": "MR", "subj": "SUBJ"}
@@ -114,29 +115,19 @@ def parse_args(argv=None):
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--max-tokens", type=int, default=20000)
     parser.add_argument(
+        "--length-percentile",
+        type=float,
+        default=95,
+        help="sequence length: this percentile of the training texts' "
+        "lengths (SST-2 trains on phrases, most shorter than its test "
+        "sentences)",
+    )
+    parser.add_argument(
         "--keep-case",
         action="store_true",
         help="do not lower-case the texts (Kim 2014 keeps the case of TREC)",
     )
-    parser.add_argument(
-        "--subword-ngrams",
-        type=int,
-        nargs=2,
-        default=None,
-        metavar=("MIN_N", "MAX_N"),
-        help="add hashed character n-grams of these lengths to each word "
-        "(fastText subwords), e.g. 3 5. Default: words only.",
-    )
-    parser.add_argument("--subword-buckets", type=int, default=20000)
-    parser.add_argument("--max-subwords", type=int, default=24)
-    parser.add_argument(
-        "--wide-ngrams",
-        type=int,
-        default=None,
-        help="add the logits of a bag of word n-grams up to this order "
-        "(the 'wide' part). Default: none.",
-    )
-    parser.add_argument("--wide-buckets", type=int, default=100000)
+    cli.add_text_feature_arguments(parser)
     parser.add_argument(
         "--no-baseline",
         action="store_true",
@@ -156,17 +147,13 @@ def parse_args(argv=None):
         "batch_size",
         "units",
         "embedding_dim",
-        "subword_buckets",
-        "max_subwords",
     ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.wide_ngrams is not None and args.wide_ngrams < 1:
-        parser.error("--wide-ngrams must be at least 1")
-    if args.subword_ngrams is not None and not (
-        1 <= args.subword_ngrams[0] <= args.subword_ngrams[1]
-    ):
-        parser.error("--subword-ngrams needs 1 <= MIN_N <= MAX_N")
+    for error in cli.text_feature_errors(args):
+        parser.error(error)
+    if not 0 < args.length_percentile <= 100:
+        parser.error("--length-percentile must be in (0, 100]")
     if args.folds > 10:
         parser.error("--folds must be at most 10")
     return args
@@ -234,6 +221,7 @@ def train_encoder(encoder, train, val, test, num_classes, seed, args):
     keras.utils.set_random_seed(seed)
     vectorizer = keras_memattn.datasets.TextVectorizer(
         max_tokens=args.max_tokens,
+        length_percentile=args.length_percentile,
         lowercase=not args.keep_case,
         subword_ngrams=args.subword_ngrams,
         subword_buckets=args.subword_buckets,

@@ -76,6 +76,67 @@ def _add_data_options(p, training):
     )
 
 
+def add_text_feature_arguments(parser):
+    """Adds the subword and wide-part flags to an argument parser.
+
+    Shared by `memattn train` and `benchmarks/accuracy.py`:
+    `--subword-ngrams MIN_N MAX_N`, `--subword-buckets`, `--max-subwords`
+    (the `TextVectorizer` options) and `--wide-ngrams`, `--wide-buckets`
+    (the `text_classifier` options), with the defaults of those APIs.
+    `text_feature_errors` checks the parsed values.
+    """
+    parser.add_argument(
+        "--subword-ngrams",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("MIN_N", "MAX_N"),
+        help="add hashed character n-grams of these lengths to each word "
+        "(fastText subwords), e.g. 3 5. Default: words only.",
+    )
+    parser.add_argument("--subword-buckets", type=int, default=20000)
+    parser.add_argument("--max-subwords", type=int, default=24)
+    parser.add_argument(
+        "--wide-ngrams",
+        type=int,
+        default=None,
+        help="add a bag of word n-grams up to this order to the encoder "
+        "(its logits are summed with the encoder's), e.g. 2. Default: none.",
+    )
+    parser.add_argument("--wide-buckets", type=int, default=100000)
+
+
+def text_feature_errors(args):
+    """One-line messages for the invalid flags of `add_text_feature_arguments`.
+
+    Returns an empty list when all values are valid.
+    """
+    errors = []
+    for name in ("subword_buckets", "max_subwords", "wide_buckets"):
+        value = getattr(args, name)
+        if value < 1:
+            errors.append(_flag_message(name, value, "a positive integer"))
+    if args.wide_ngrams is not None and args.wide_ngrams < 1:
+        errors.append(
+            _flag_message("wide_ngrams", args.wide_ngrams, "a positive integer")
+        )
+    if args.subword_ngrams is not None and not (
+        1 <= args.subword_ngrams[0] <= args.subword_ngrams[1]
+    ):
+        value = " ".join(str(n) for n in args.subword_ngrams)
+        errors.append(
+            _flag_message(
+                "subword_ngrams", value, "two integers 1 <= MIN_N <= MAX_N"
+            )
+        )
+    return errors
+
+
+def _flag_message(name, value, requirement):
+    flag = "--" + name.replace("_", "-")
+    return f"{flag} must be {requirement}. Received: {flag} {value}"
+
+
 def build_parser():
     """The argument parser of `memattn` (sub-commands included)."""
     parser = _Parser(
@@ -111,23 +172,7 @@ def build_parser():
     )
     train.add_argument("--cv", type=int, default=None, help="k-fold CV")
     train.add_argument("--max-tokens", type=int, default=20000)
-    train.add_argument(
-        "--subword-ngrams",
-        type=int,
-        nargs=2,
-        default=None,
-        metavar=("MIN_N", "MAX_N"),
-        help="add hashed character n-grams of these lengths to each word "
-        "(fastText subwords), e.g. 3 5",
-    )
-    train.add_argument("--subword-buckets", type=int, default=20000)
-    train.add_argument(
-        "--wide-ngrams",
-        type=int,
-        default=None,
-        help="add a bag of word n-grams up to this order to the encoder "
-        "(its logits are summed with the encoder's), e.g. 2",
-    )
+    add_text_feature_arguments(train)
     train.add_argument("--sequence-length", type=int, default=None)
     train.add_argument(
         "--max-train",
@@ -336,7 +381,6 @@ def _validate_train_args(args):
             ("embedding_dim", args.embedding_dim),
             ("num_heads", args.num_heads),
             ("max_tokens", args.max_tokens),
-            ("subword_buckets", args.subword_buckets),
         )
     ]
     checks += [
@@ -354,25 +398,15 @@ def _validate_train_args(args):
             "positive",
         ),
         ("cv", args.cv is None or args.cv >= 2, "at least 2"),
-        (
-            "wide_ngrams",
-            args.wide_ngrams is None or args.wide_ngrams >= 1,
-            "a positive integer",
-        ),
-        (
-            "subword_ngrams",
-            args.subword_ngrams is None
-            or 1 <= args.subword_ngrams[0] <= args.subword_ngrams[1],
-            "two integers 1 <= MIN_N <= MAX_N",
-        ),
     ]
     for name, ok, requirement in checks:
         if not ok:
-            flag = "--" + name.replace("_", "-")
             raise CLIError(
-                f"{flag} must be {requirement}. "
-                f"Received: {flag} {getattr(args, name)}"
+                _flag_message(name, getattr(args, name), requirement)
             )
+    errors = text_feature_errors(args)
+    if errors:
+        raise CLIError(errors[0])
     if args.data_parallel:
         import keras
 
@@ -406,6 +440,7 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
         sequence_length=args.sequence_length,
         subword_ngrams=args.subword_ngrams,
         subword_buckets=args.subword_buckets,
+        max_subwords=args.max_subwords,
     ).fit(train[0])
     x_train, x_val = vectorizer(train[0]), vectorizer(val[0])
     y_train, y_val = train[1], val[1]
@@ -428,6 +463,7 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
         vectorizer=vectorizer,
         class_names=class_names,
         wide_ngrams=args.wide_ngrams,
+        wide_buckets=args.wide_buckets,
     )
     model.compile(
         optimizer=keras.optimizers.Adam(args.learning_rate),

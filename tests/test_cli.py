@@ -115,8 +115,12 @@ def test_subword_and_wide_options_train_and_predict(tmp_path, capsys):
         "3",
         "--subword-buckets",
         "64",
+        "--max-subwords",
+        "5",
         "--wide-ngrams",
         "2",
+        "--wide-buckets",
+        "500",
         "--out",
         str(out),
         "--tensorboard",
@@ -131,7 +135,9 @@ def test_subword_and_wide_options_train_and_predict(tmp_path, capsys):
     vectorizer = models.get_vectorizer(model)
     assert vectorizer.subword_ngrams == (2, 3)
     assert vectorizer.subword_buckets == 64
+    assert vectorizer.max_subwords == 5
     assert model.get_layer("wide_ngrams").max_n == 2
+    assert model.get_layer("wide_ngrams").num_buckets == 500
     assert cli.main(["predict", str(out / "model.keras"), "goodish"]) == 0
     label, probability, _ = capsys.readouterr().out.strip().split("\t")
     assert label in ("neg", "pos") and 0.5 <= float(probability) <= 1.0
@@ -169,6 +175,11 @@ def test_cross_validation_writes_per_fold_metrics(tmp_path, capsys):
             "--subword-ngrams must be",
         ),
         (["train", "--task", "trec", "--wide-ngrams", "0"], "--wide-ngrams"),
+        (
+            ["train", "--task", "trec", "--max-subwords", "0"],
+            "--max-subwords must be a positive integer. Received: "
+            "--max-subwords 0",
+        ),
         (["train"], "pass --task"),
         (["train", "--train", "missing.tsv", "--cv", "2"], "missing.tsv"),
         (["predict", "missing.keras", "text"], "missing.keras"),
