@@ -39,6 +39,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from benchmarks import common  # noqa: E402
+from examples import babi  # noqa: E402
 from examples.babi import run_joint  # noqa: E402
 from examples.babi import run_task  # noqa: E402
 from keras_memattn.ops import QuantizationConfig  # noqa: E402
@@ -114,32 +115,7 @@ def _record(errors, seconds, name, result):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tasks", type=int, nargs="+", default=range(1, 21))
-    parser.add_argument(
-        "--joint",
-        action="store_true",
-        help="one model per configuration trained on all the tasks at once",
-    )
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument(
-        "--learning-rate",
-        type=float,
-        default=None,
-        help="Adam's initial rate; default 0.01 per task, 0.003 joint",
-    )
-    parser.add_argument("--restarts", type=int, default=1)
-    parser.add_argument(
-        "--embedding-dim",
-        type=int,
-        default=None,
-        help="default 20 per task, 50 joint (as in MemN2N)",
-    )
-    parser.add_argument(
-        "--weight-tying", default="layerwise", choices=["layerwise", "adjacent"]
-    )
-    parser.add_argument(
-        "--linear-start", action=argparse.BooleanOptionalAction, default=False
-    )
+    babi.add_training_arguments(parser)
     parser.add_argument("--integer-bits", type=int, default=3)
     parser.add_argument(
         "--logits-integer-bits",
@@ -154,7 +130,6 @@ def main():
         default=0.125,
         help="kappa (Q-MANN: 1/8)",
     )
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--workers",
         type=int,
@@ -164,12 +139,8 @@ def main():
     parser.add_argument(
         "--configs", nargs="+", default=[config[0] for config in CONFIGS]
     )
-    args = parser.parse_args()
+    args = babi.apply_defaults(parser.parse_args())
     tasks = list(args.tasks)
-    if args.embedding_dim is None:
-        args.embedding_dim = 50 if args.joint else 20
-    if args.learning_rate is None:
-        args.learning_rate = 0.003 if args.joint else 0.01
 
     jobs = [
         (name, similarity, mode, accumulator, task)

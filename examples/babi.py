@@ -238,9 +238,17 @@ def run_joint(tasks=tuple(range(1, 21)), data_dir=None, **options):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_training_arguments(parser):
+    """The training flags shared by this script and `benchmarks/qmann.py`.
+
+    `apply_defaults` fills in the defaults that depend on `--joint`.
+    """
     parser.add_argument("--tasks", type=int, nargs="+", default=range(1, 21))
+    parser.add_argument(
+        "--joint",
+        action="store_true",
+        help="train one model on all the tasks at once (MemN2N's joint)",
+    )
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument(
         "--learning-rate",
@@ -255,16 +263,34 @@ def main():
         help="random restarts per task; the best on validation is tested",
     )
     parser.add_argument(
-        "--joint",
-        action="store_true",
-        help="train one model on all the tasks at once (MemN2N's joint)",
-    )
-    parser.add_argument(
         "--embedding-dim",
         type=int,
         default=None,
         help="default 20 per task, 50 joint (as in MemN2N)",
     )
+    parser.add_argument(
+        "--weight-tying", default="layerwise", choices=["layerwise", "adjacent"]
+    )
+    parser.add_argument(
+        "--linear-start",
+        action="store_true",
+        help="MemN2N's linear start (keras_memattn.callbacks.LinearStart)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def apply_defaults(args):
+    """Sets the learning rate and embedding size left at None by the flags."""
+    if args.learning_rate is None:
+        args.learning_rate = 0.003 if args.joint else 0.01
+    if args.embedding_dim is None:
+        args.embedding_dim = 50 if args.joint else 20
+    return args
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_training_arguments(parser)
     parser.add_argument("--hops", type=int, default=3)
     parser.add_argument(
         "--similarity", default="dot", choices=["dot", "cosine", "hamming"]
@@ -273,29 +299,20 @@ def main():
         "--quantization", default=None, choices=["fixed_point", "binary"]
     )
     parser.add_argument(
-        "--weight-tying", default="layerwise", choices=["layerwise", "adjacent"]
-    )
-    parser.add_argument(
         "--tie-answer",
         action="store_true",
         help="answer layer = last value embedding (MemN2N, adjacent tying)",
     )
-    parser.add_argument(
-        "--linear-start",
-        action="store_true",
-        help="MemN2N's linear start (keras_memattn.callbacks.LinearStart)",
-    )
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default=None)
-    args = parser.parse_args()
+    args = apply_defaults(parser.parse_args())
 
     options = dict(
         epochs=args.epochs,
-        learning_rate=args.learning_rate or (0.003 if args.joint else 0.01),
+        learning_rate=args.learning_rate,
         seed=args.seed,
         restarts=args.restarts,
         data_dir=args.data_dir,
-        embedding_dim=args.embedding_dim or (50 if args.joint else 20),
+        embedding_dim=args.embedding_dim,
         num_hops=args.hops,
         similarity=args.similarity,
         quantization=args.quantization,
