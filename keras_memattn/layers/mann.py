@@ -7,6 +7,7 @@ from keras import ops
 from keras_memattn import _compat
 from keras_memattn import _validation
 from keras_memattn.layers.base_rnn import BaseRNN
+from keras_memattn.layers.base_rnn import split_last
 from keras_memattn.ops import addressing as addressing_ops
 
 CONTROLLERS = ("lstm", "dense")
@@ -348,7 +349,7 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
         if self.controller == "dense":
             return self.activation(z), None
         z = z + ops.matmul(h_prev, self.recurrent_kernel)
-        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
+        z_i, z_f, z_c, z_o = split_last(z, [self.units] * 4)
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)
         c = f * c_prev + i * self.activation(z_c)
