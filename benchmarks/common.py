@@ -73,6 +73,7 @@ def environment():
         "machine": platform.machine(),
         "processor": _cpu_name(),
         "cpus": os.cpu_count(),
+        "accelerator": _accelerator(),
     }
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -88,6 +89,33 @@ def environment():
 
         info["torch"] = torch.__version__
     return info
+
+
+def _accelerator():
+    """Name of the first GPU the backend computes on, or None."""
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            device = jax.devices()[0]
+            return None if device.platform == "cpu" else device.device_kind
+        if backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return torch.cuda.get_device_name(0)
+            return None
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                details = tf.config.experimental.get_device_details(gpus[0])
+                return details.get("device_name", "GPU")
+    except Exception:  # noqa: BLE001 - only a label in the report.
+        return None
+    return None
 
 
 def _cpu_name():
@@ -154,7 +182,10 @@ def write_report(name, rows, columns, title, notes=None, command=None):
 def _env_line(env):
     backend = env["backend"]
     version = env.get(backend, "")
-    return (
+    line = (
         f"backend {backend} {version}, keras {env['keras']}, "
         f"{env['cpus']} CPUs {env['processor']}"
     )
+    if env.get("accelerator"):
+        line += f", GPU {env['accelerator']}"
+    return line
