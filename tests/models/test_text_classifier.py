@@ -91,6 +91,26 @@ def test_pooling_and_bidirectional_variants(encoder, pooling, bidirectional):
     np.testing.assert_allclose(short[0], full[0], atol=1e-5)
 
 
+def _reload_and_compare(model, vectorizer, tmp_path, texts):
+    """Saves and reloads `model`; its revived vectorizer and outputs match.
+
+    Returns `(loaded_model, ids)` with `ids` the revived vectorizer's
+    encoding of `texts`.
+    """
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    revived = models.get_vectorizer(loaded)
+    assert revived.get_config() == vectorizer.get_config()
+    ids = revived(texts)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(ids)),
+        keras.ops.convert_to_numpy(model(ids)),
+        atol=1e-6,
+    )
+    return loaded, ids
+
+
 def test_saved_model_carries_vectorizer_and_class_names(tmp_path):
     vectorizer = datasets.TextVectorizer().fit(TEXTS)
     model = models.text_classifier(
@@ -105,18 +125,10 @@ def test_saved_model_carries_vectorizer_and_class_names(tmp_path):
     assert model.get_layer("embedding").input_dim == vectorizer.vocabulary_size
     model.compile("adam", "sparse_categorical_crossentropy")
     model.fit(vectorizer(TEXTS), np.array([1, 0, 1, 0]), epochs=1, verbose=0)
-    path = tmp_path / "model.keras"
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert models.get_class_names(loaded) == ["neg", "pos"]
-    revived = models.get_vectorizer(loaded)
-    assert revived.get_config() == vectorizer.get_config()
-    ids = revived(["a good story", "dull film"])
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(loaded(ids)),
-        keras.ops.convert_to_numpy(model(ids)),
-        atol=1e-6,
+    loaded, _ = _reload_and_compare(
+        model, vectorizer, tmp_path, ["a good story", "dull film"]
     )
+    assert models.get_class_names(loaded) == ["neg", "pos"]
     assert models.get_vectorizer(_small("lstm")) is None
 
 
@@ -141,18 +153,10 @@ def test_subword_model_takes_ngram_ids_and_round_trips(tmp_path):
     assert embedding.num_buckets == 64
     model.compile("adam", "sparse_categorical_crossentropy")
     model.fit(vectorizer(TEXTS), np.array([1, 0, 1, 0]), epochs=1, verbose=0)
-    path = tmp_path / "model.keras"
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    revived = models.get_vectorizer(loaded)
-    assert revived.get_config() == vectorizer.get_config()
     # Raw text, with words never seen in training, through the revived
     # vectorizer of the loaded model.
-    ids = revived(["a goodish story", "dullest film"])
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(loaded(ids)),
-        keras.ops.convert_to_numpy(model(ids)),
-        atol=1e-6,
+    _, ids = _reload_and_compare(
+        model, vectorizer, tmp_path, ["a goodish story", "dullest film"]
     )
     # Padding (word id 0) hides the n-gram ids at padded positions.
     assert ids.shape[1] > 3 and (ids[0, 3:] == 0).all()
