@@ -126,6 +126,13 @@ def split_last(x, sizes):
 
     Returns:
         A list of `len(sizes)` tensors.
+
+    Example:
+
+    >>> from keras import ops
+    >>> parts = split_last(ops.ones((2, 5)), [2, 3])
+    >>> [tuple(p.shape) for p in parts]
+    [(2, 2), (2, 3)]
     """
     if len(sizes) == 1:
         return [x]
