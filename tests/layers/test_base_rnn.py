@@ -104,7 +104,7 @@ def test_rnn_loop_nested_states_with_mask():
     np.testing.assert_allclose(ops.convert_to_numpy(last), [[4.0]])
 
 
-@pytest.mark.parametrize("sizes", [[2, 3, 1], [6], [1, 1, 4]])
+@pytest.mark.parametrize("sizes", [[2, 3, 1], [6], [1, 1, 4], [2, 2, 2]])
 def test_split_last_matches_numpy(sizes):
     x = np.random.default_rng(0).standard_normal((2, 3, 6)).astype("float32")
     parts = split_last(ops.convert_to_tensor(x), sizes)
