@@ -216,7 +216,10 @@ def test_load_weights_from_keras_rejects_mismatches():
     "window,causal,padding",
     [(1, False, False), (2, False, True), (1, True, True), (None, True, True)],
 )
-def test_numpy_reference(impl, window, causal, padding):
+# The explicit path lays out the heads differently in training and in
+# inference; both must give the reference.
+@pytest.mark.parametrize("training", [False, True])
+def test_numpy_reference(impl, window, causal, padding, training):
     layer = MultiHeadSelfAttention(2, 4, value_dim=3, window=window)
     layer.build(X.shape)
     _randomize(layer)
@@ -224,10 +227,14 @@ def test_numpy_reference(impl, window, causal, padding):
     mask = PADDING if padding else None
     allowed = _allowed(mask, causal, window)
     want, want_weights = _reference(layer, X, allowed)
-    got = layer(X, mask=mask, use_causal_mask=causal)
+    got = layer(X, mask=mask, use_causal_mask=causal, training=training)
     np.testing.assert_allclose(_numpy(got), want, atol=1e-5)
     got, weights = layer(
-        X, mask=mask, use_causal_mask=causal, return_attention_scores=True
+        X,
+        mask=mask,
+        use_causal_mask=causal,
+        return_attention_scores=True,
+        training=training,
     )
     np.testing.assert_allclose(_numpy(got), want, atol=1e-5)
     np.testing.assert_allclose(_numpy(weights), want_weights, atol=1e-6)
