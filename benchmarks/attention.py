@@ -150,12 +150,12 @@ def speed(repeats):
         [
             ("length", "T", None),
             ("mode", "measured", None),
-            ("keras_ms", "keras MHA ms", ".1f"),
-            ("ours_ms", "MultiHeadSelfAttention ms", ".1f"),
+            ("keras_ms", "keras MHA ms", ".2f"),
+            ("ours_ms", "MultiHeadSelfAttention ms", ".2f"),
             ("ratio", "ratio (ours / keras)", ".2f"),
             ("target_met", "ratio <= 1", None),
-            ("explicit_ms", "explicit path ms", ".1f"),
-            ("fused_ms", "fused path ms", ".1f"),
+            ("explicit_ms", "explicit path ms", ".2f"),
+            ("fused_ms", "fused path ms", ".2f"),
         ],
         title=f"Self-attention speed, batch {BATCH} training and batch 1 "
         f"inference, width {WIDTH}, {HEADS} heads x {KEY_DIM}",
