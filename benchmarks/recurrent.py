@@ -13,7 +13,8 @@ Run once per backend:
     KERAS_BACKEND=jax python benchmarks/recurrent.py [--quick]
 
 Writes `benchmarks/results/recurrent-<backend>.json` and
-`docs/benchmarks/recurrent-<backend>.md`.
+`docs/benchmarks/recurrent-<backend>.md` (`--name` changes `recurrent`;
+`--lengths` times other sequence lengths than 50, 100, 200 and 400).
 """
 
 import argparse
@@ -184,8 +185,24 @@ def main(argv=None):
         default=[pair[0] for pair in PAIRS],
         help="which layers to time (default: all)",
     )
+    parser.add_argument(
+        "--lengths",
+        nargs="+",
+        type=int,
+        default=None,
+        help=f"sequence lengths (default {LENGTHS})",
+    )
+    parser.add_argument(
+        "--name",
+        default="recurrent",
+        help="report name (files <name>-<backend>.*)",
+    )
     args = parser.parse_args(argv)
-    lengths = QUICK_LENGTHS if args.quick else LENGTHS
+    if args.lengths and min(args.lengths) < 1:
+        parser.error(f"--lengths must be positive. Received: {args.lengths}")
+    if args.lengths and args.quick:
+        parser.error("--lengths and --quick exclude each other")
+    lengths = args.lengths or (QUICK_LENGTHS if args.quick else LENGTHS)
     pairs = [pair for pair in PAIRS if pair[0] in args.layers]
     repeats, warmup = (3, 1) if args.quick else (7, 2)
     load_before = os.getloadavg()[0]
@@ -200,10 +217,14 @@ def main(argv=None):
         command += " --quick"
     if len(pairs) < len(PAIRS):
         command += " --layers " + " ".join(args.layers)
-    write(rows, command, (load_before, load_after))
+    if args.lengths:
+        command += " --lengths " + " ".join(map(str, args.lengths))
+    if args.name != "recurrent":
+        command += f" --name {args.name}"
+    write(rows, command, (load_before, load_after), args.name)
 
 
-def write(rows, command, load):
+def write(rows, command, load, name="recurrent"):
     """Writes the JSON results and the docs table for `rows`."""
     columns = [
         ("layer", "layer", None),
@@ -234,7 +255,7 @@ def write(rows, command, load):
         "Targets:\n\n" + "\n".join(verdicts(rows)),
     ]
     json_path, md_path = common.write_report(
-        "recurrent",
+        name,
         rows,
         columns,
         title="Recurrent layers against Keras' LSTM and GRU",
