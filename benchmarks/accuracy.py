@@ -17,6 +17,9 @@ For MR and SUBJ one run is the mean over the folds that ran.
 
 Besides the mean over seeds, the "ensemble" column averages the predicted
 probabilities of all seeds of an encoder (one model per seed) and scores that.
+With `--ensemble-encoders`, one more row averages the probabilities of every
+model of every encoder of the run; it is reported beside the encoders and
+not counted as one of them in the targets.
 
 The full grid (every encoder, four datasets, three seeds, ten folds) takes
 many CPU hours; the options cut it down:
@@ -60,6 +63,7 @@ NAMES = {"sst2": "SST-2", "trec": "TREC", "mr": "MR", "subj": "SUBJ"}
 CNN_RAND = {"mr": 76.1, "sst2": 82.7, "subj": 89.6, "trec": 91.2}
 CNN_STATIC = {"mr": 81.0, "sst2": 86.8, "subj": 93.0, "trec": 92.8}
 TFIDF = "tfidf_logreg"
+ENCODER_ENSEMBLE = "encoder_ensemble"
 # Keras' own layers, trained as baselines; the targets concern the others.
 KERAS_BASELINES = ("lstm", "gru")
 
@@ -129,6 +133,12 @@ def parse_args(argv=None):
     )
     cli.add_text_feature_arguments(parser)
     parser.add_argument(
+        "--ensemble-encoders",
+        action="store_true",
+        help="also score the average of the predicted probabilities of "
+        "all seeds of all encoders",
+    )
+    parser.add_argument(
         "--no-baseline",
         action="store_true",
         help="skip the TF-IDF + logistic regression baseline",
@@ -156,6 +166,8 @@ def parse_args(argv=None):
         parser.error("--length-percentile must be in (0, 100]")
     if args.folds > 10:
         parser.error("--folds must be at most 10")
+    if args.ensemble_encoders and len(args.encoders) < 2:
+        parser.error("--ensemble-encoders needs at least two --encoders")
     return args
 
 
@@ -288,6 +300,7 @@ def run(args):
                 )
                 entry["seconds"] += time.perf_counter() - start
                 print(f"{dataset} {split_name} {TFIDF}: {acc:.4f}", flush=True)
+            all_probs = []
             for encoder in args.encoders:
                 entry = per_model.setdefault(encoder, _new_entry())
                 seed_acc, seed_probs, epochs = [], [], []
@@ -319,6 +332,7 @@ def run(args):
                 ensemble = float(
                     np.mean(np.mean(seed_probs, 0).argmax(-1) == labels_test)
                 )
+                all_probs += seed_probs
                 entry["splits"].append(
                     {
                         "split": split_name,
@@ -328,6 +342,19 @@ def run(args):
                     }
                 )
                 entry["seconds"] += time.perf_counter() - start
+            if args.ensemble_encoders:
+                acc = float(
+                    np.mean(np.mean(all_probs, 0).argmax(-1) == labels_test)
+                )
+                entry = per_model.setdefault(ENCODER_ENSEMBLE, _new_entry())
+                entry["splits"].append(
+                    {"split": split_name, "seed_acc": [acc], "ensemble": acc}
+                )
+                print(
+                    f"{dataset} {split_name} ensemble of all encoders: "
+                    f"{acc:.4f}",
+                    flush=True,
+                )
         results[dataset] = per_model
     return results
 
@@ -362,6 +389,11 @@ def report(results, args, command):
         label = model
         if model == TFIDF:
             label = "TF-IDF + LogReg"
+        elif model == ENCODER_ENSEMBLE:
+            label = (
+                f"ensemble: {len(args.encoders)} encoders x "
+                f"{args.seeds} seed(s)"
+            )
         elif model in KERAS_BASELINES:
             label = f"{model} (Keras baseline)"
         row = {"model": label}
@@ -385,12 +417,12 @@ def report(results, args, command):
                     "splits": entry["splits"],
                 }
             )
-            if model != TFIDF and model not in KERAS_BASELINES:
+            if model not in (TFIDF, ENCODER_ENSEMBLE, *KERAS_BASELINES):
                 top = max(mean, ensemble)
                 if top > best.get(d, (-1, None))[0]:
                     best[d] = (top, model)
         rows.append(row)
-        if model != TFIDF and args.seeds > 1:
+        if model not in (TFIDF, ENCODER_ENSEMBLE) and args.seeds > 1:
             rows.append(ens)
     rows.append(
         {
