@@ -298,7 +298,13 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         output_kernel = ops.reshape(
             self.output_kernel, (self.num_heads, self._value_dim, -1)
         )
-        output = ops.einsum(f"{layout},nhe->bte", context, output_kernel)
+        # The head-size letter is renamed to follow `n` in the alphabet:
+        # PyTorch's einsum orders the summed axes alphabetically, and with
+        # `(n, h)` it would transpose the context in the forward pass and
+        # hand the attention kernel a non-contiguous gradient.
+        output = ops.einsum(
+            f"{layout.replace('h', 'w')},nwe->bte", context, output_kernel
+        )
         if self.use_bias:
             output = ops.add(output, self.output_bias)
         if return_attention_scores:
