@@ -248,7 +248,11 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
 
         z = z_x + ops.matmul(h_tm1, self.recurrent_kernel)
         memory_if, memory_o, bias_if, bias_o = self._memory_parts()
-        z_if, z_g, z_o = split_last(z, [2 * units, units, units])
+        # Two equal splits rather than one into (2 * units, units, units):
+        # on PyTorch the gradient of an equal split is one concatenation,
+        # where each slice of an unequal one costs a zero-filled tensor.
+        z_if, z_go = split_last(z, [2 * units, 2 * units])
+        z_g, z_o = split_last(z_go, [units, units])
         # The input and forget gates are computed as one (batch, 2 * units)
         # block: fewer ops per step, the same values.
         m_if = ops.matmul(c_tm1, memory_if)
