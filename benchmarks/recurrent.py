@@ -18,10 +18,8 @@ Writes `benchmarks/results/recurrent-<backend>.json` and
 
 `--processes N` measures each configuration in N fresh processes and reports
 the medians over them, with the range of the training ratio. On the 2-core
-CPU of the docs, PyTorch's two-thread matrix products settle in one of two
-speeds per process (the same 64 x 128 by 128 x 384 product takes about 46 or
-75 us, depending on the process), so one process can land on either side of
-a target.
+CPU of the docs, PyTorch's timings differ much more between processes than
+within one, so one process can land on either side of a target.
 """
 
 import argparse
@@ -294,9 +292,15 @@ def main(argv=None):
     load_after = os.getloadavg()[0]
     backend = keras.backend.backend()
     command = f"KERAS_BACKEND={backend} python benchmarks/recurrent.py"
-    threads = os.environ.get("OMP_NUM_THREADS")
-    if threads:
-        command = f"OMP_NUM_THREADS={threads} {command}"
+    # Environment variables that change the timings go into the command.
+    for variable in (
+        "MALLOC_TRIM_THRESHOLD_",
+        "MALLOC_MMAP_THRESHOLD_",
+        "OMP_NUM_THREADS",
+    ):
+        value = os.environ.get(variable)
+        if value:
+            command = f"{variable}={value} {command}"
     if args.quick:
         command += " --quick"
     if len(pairs) < len(PAIRS):
