@@ -153,8 +153,7 @@ def _measure_in_child(name, steps, repeats, warmup):
 
 
 def _median_row(rows):
-    """The median of every measured field over processes, and the ratio
-    range."""
+    """Medians of the measured fields over processes, and the ratio range."""
     merged = dict(rows[0])
     for key, value in rows[0].items():
         if isinstance(value, float):
