@@ -9,6 +9,7 @@ from keras_memattn import _validation
 from keras_memattn.layers import arelu
 from keras_memattn.layers.base_rnn import BaseRNN
 from keras_memattn.layers.base_rnn import split_last
+from keras_memattn.layers.base_rnn import step_matmul
 
 ARELU = "arelu"
 
@@ -166,6 +167,7 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         self.state_size = units
         self.output_size = units
         self._slopes = None
+        self._kernels_cache = None
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
@@ -257,14 +259,15 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         if training and self.recurrent_dropout > 0:
             h_rec = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
         x_z, x_r, x_n = split_last(matrix_x, [units] * 3)
+        kernels = self._recurrent_kernels()
 
         if self.reset_after:
-            matrix_h = ops.matmul(h_rec, self.recurrent_kernel)
+            matrix_h = step_matmul(h_rec, kernels[0])
             if self.use_bias:
                 matrix_h = matrix_h + self.bias[1]
             h_z, h_r, h_n = split_last(matrix_h, [units] * 3)
         else:
-            matrix_h = ops.matmul(h_rec, self.recurrent_kernel[:, : 2 * units])
+            matrix_h = step_matmul(h_rec, kernels[0])
             h_z, h_r = split_last(matrix_h, [units] * 2)
 
         z = self.recurrent_activation(x_z + h_z)
@@ -272,11 +275,31 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         if self.reset_after:
             h_n = r * h_n
         else:
-            h_n = ops.matmul(r * h_rec, self.recurrent_kernel[:, 2 * units :])
+            h_n = step_matmul(r * h_rec, kernels[1])
         candidate = self._candidate(x_n + h_n)
 
         h = z * h_tm1 + (1 - z) * candidate
         return h, ([h] if nested else h)
+
+    def _recurrent_kernels(self):
+        if self._kernels_cache is not None:
+            return self._kernels_cache
+        return self.recurrent_kernels()
+
+    def recurrent_kernels(self):
+        """`recurrent_kernel` as the tensors a step multiplies by.
+
+        With `reset_after=True`, `(recurrent_kernel,)`; otherwise its
+        `(z, r)` and candidate blocks, `(units, 2 * units)` and
+        `(units, units)`. Inside `AttentionGRU` they are read once per
+        sequence, before the loop: slicing a weight inside the loop costs a
+        full-size gradient tensor per step on TensorFlow, and reading a
+        variable costs a conversion per step on PyTorch.
+        """
+        kernel = ops.convert_to_tensor(self.recurrent_kernel)
+        if self.reset_after:
+            return (kernel,)
+        return tuple(split_last(kernel, [2 * self.units, self.units]))
 
     def get_initial_state(self, batch_size=None):
         return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype)]
@@ -518,12 +541,14 @@ class AttentionGRU(BaseRNN):
         cell = self.cell
         if cell.uses_arelu:
             cell._slopes = cell.arelu_slopes(sequences.dtype)
+        cell._kernels_cache = cell.recurrent_kernels()
         try:
             return super().inner_loop(
                 sequences, initial_state, mask, training=training
             )
         finally:
             cell._slopes = None
+            cell._kernels_cache = None
 
     @property
     def arelu_alpha(self):

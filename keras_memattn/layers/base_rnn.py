@@ -157,6 +157,27 @@ def split_last(x, sizes):
     return ops.split(x, bounds, axis=-1)
 
 
+def step_matmul(x, kernel):
+    """`ops.matmul(x, kernel)` for the products inside a recurrent step.
+
+    On PyTorch, where every step runs eagerly, it is `x @ kernel`: the same
+    product without the argument handling of `ops.matmul` (about 17 us per
+    call on the 2-core CPU of the benchmarks, a third of a `(64, 128)` by
+    `(128, 384)` product). Elsewhere it is `ops.matmul`. Both operands must
+    be tensors of the same floating dtype, as inside a step.
+
+    Args:
+        x: a tensor `(batch, n)`.
+        kernel: a tensor `(n, m)`.
+
+    Returns:
+        The tensor `(batch, m)`.
+    """
+    if keras.backend.backend() == "torch":
+        return x @ kernel
+    return ops.matmul(x, kernel)
+
+
 def _expand(mask, like):
     while len(mask.shape) < len(like.shape):
         mask = ops.expand_dims(mask, -1)

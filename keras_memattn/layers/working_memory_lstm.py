@@ -8,6 +8,7 @@ from keras_memattn import _compat
 from keras_memattn import _validation
 from keras_memattn.layers.base_rnn import BaseRNN
 from keras_memattn.layers.base_rnn import split_last
+from keras_memattn.layers.base_rnn import step_matmul
 
 
 @keras.saving.register_keras_serializable(package="keras_memattn")
@@ -167,7 +168,7 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
 
         self.state_size = [units, units]
         self.output_size = units
-        self._memory_split = None
+        self._weights_cache = None
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
@@ -246,8 +247,10 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
         if training and self.recurrent_dropout > 0:
             h_tm1 = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
 
-        z = z_x + ops.matmul(h_tm1, self.recurrent_kernel)
-        memory_if, memory_o, bias_if, bias_o = self._memory_parts()
+        recurrent_kernel, memory_if, memory_o, bias_if, bias_o = (
+            self._step_weights()
+        )
+        z = z_x + step_matmul(h_tm1, recurrent_kernel)
         # Two equal splits rather than one into (2 * units, units, units):
         # on PyTorch the gradient of an equal split is one concatenation,
         # where each slice of an unequal one costs a zero-filled tensor.
@@ -255,7 +258,7 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
         z_g, z_o = split_last(z_go, [units, units])
         # The input and forget gates are computed as one (batch, 2 * units)
         # block: fewer ops per step, the same values.
-        m_if = ops.matmul(c_tm1, memory_if)
+        m_if = step_matmul(c_tm1, memory_if)
         if bias_if is not None:
             m_if = m_if + bias_if
         i, f = split_last(
@@ -263,32 +266,38 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
         )
         c = f * c_tm1 + i * self.activation(z_g)
 
-        m_o = ops.matmul(c, memory_o)
+        m_o = step_matmul(c, memory_o)
         if bias_o is not None:
             m_o = m_o + bias_o
         o = self.recurrent_activation(z_o + ops.tanh(m_o))
         h = o * self.activation(c)
         return h, [h, c]
 
-    def _memory_parts(self):
-        """`memory_kernel` (and `memory_bias`) split by gate: `(i, f)`, `o`.
+    def _step_weights(self):
+        """The weights a step reads, as tensors (see `step_weights`).
 
-        Inside `WorkingMemoryLSTM` the split is done once per sequence,
-        before the loop (`split_memory`): slicing a weight inside the loop
-        costs a full-size gradient tensor per step on TensorFlow.
+        Inside `WorkingMemoryLSTM` they are read once per sequence, before
+        the loop.
         """
-        if self._memory_split is not None:
-            return self._memory_split
-        return self.split_memory()
+        if self._weights_cache is not None:
+            return self._weights_cache
+        return self.step_weights()
 
-    def split_memory(self):
-        """Returns `(memory_if, memory_o, bias_if, bias_o)`."""
+    def step_weights(self):
+        """Returns `(recurrent_kernel, memory_if, memory_o, bias_if, bias_o)`.
+
+        `memory_kernel` (and `memory_bias`) split by gate: `(i, f)` and `o`.
+        A loop should call this once per sequence: slicing a weight inside
+        the loop costs a full-size gradient tensor per step on TensorFlow,
+        and reading a variable costs a conversion per step on PyTorch.
+        """
         two = 2 * self.units
         memory_if, memory_o = ops.split(self.memory_kernel, [two], axis=1)
         bias_if = bias_o = None
         if self.use_memory_bias:
             bias_if, bias_o = ops.split(self.memory_bias, [two], axis=0)
-        return memory_if, memory_o, bias_if, bias_o
+        recurrent_kernel = ops.convert_to_tensor(self.recurrent_kernel)
+        return recurrent_kernel, memory_if, memory_o, bias_if, bias_o
 
     def get_initial_state(self, batch_size=None):
         return [
@@ -572,14 +581,14 @@ class WorkingMemoryLSTM(BaseRNN):
         )
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        # Split the memory weights once per sequence rather than per step.
-        self.cell._memory_split = self.cell.split_memory()
+        # Read and split the weights once per sequence rather than per step.
+        self.cell._weights_cache = self.cell.step_weights()
         try:
             return super().inner_loop(
                 sequences, initial_state, mask, training=training
             )
         finally:
-            self.cell._memory_split = None
+            self.cell._weights_cache = None
 
     def get_config(self):
         config = super().get_config()
