@@ -167,7 +167,7 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         self.state_size = units
         self.output_size = units
         self._slopes = None
-        self._kernels_cache = None
+        self._weights_cache = None
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
@@ -259,12 +259,12 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         if training and self.recurrent_dropout > 0:
             h_rec = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
         x_z, x_r, x_n = split_last(matrix_x, [units] * 3)
-        kernels = self._recurrent_kernels()
+        kernels, recurrent_bias = self._step_weights()
 
         if self.reset_after:
             matrix_h = step_matmul(h_rec, kernels[0])
-            if self.use_bias:
-                matrix_h = matrix_h + self.bias[1]
+            if recurrent_bias is not None:
+                matrix_h = matrix_h + recurrent_bias
             h_z, h_r, h_n = split_last(matrix_h, [units] * 3)
         else:
             matrix_h = step_matmul(h_rec, kernels[0])
@@ -281,25 +281,32 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         h = z * h_tm1 + (1 - z) * candidate
         return h, ([h] if nested else h)
 
-    def _recurrent_kernels(self):
-        if self._kernels_cache is not None:
-            return self._kernels_cache
-        return self.recurrent_kernels()
+    def _step_weights(self):
+        if self._weights_cache is not None:
+            return self._weights_cache
+        return self.step_weights()
 
-    def recurrent_kernels(self):
-        """`recurrent_kernel` as the tensors a step multiplies by.
+    def step_weights(self):
+        """The recurrent weights a step reads, as tensors.
 
-        With `reset_after=True`, `(recurrent_kernel,)`; otherwise its
-        `(z, r)` and candidate blocks, `(units, 2 * units)` and
-        `(units, units)`. Inside `AttentionGRU` they are read once per
-        sequence, before the loop: slicing a weight inside the loop costs a
-        full-size gradient tensor per step on TensorFlow, and reading a
-        variable costs a conversion per step on PyTorch.
+        Returns `(kernels, recurrent_bias)`. With `reset_after=True`,
+        `kernels` is `(recurrent_kernel,)` and `recurrent_bias` the second
+        row of `bias` (None without bias); otherwise `kernels` holds the
+        `(z, r)` and candidate blocks of `recurrent_kernel`,
+        `(units, 2 * units)` and `(units, units)`, and `recurrent_bias` is
+        None. Inside `AttentionGRU` they are read once per sequence, before
+        the loop: slicing a weight inside the loop costs a full-size
+        gradient tensor per step on TensorFlow, and reading a variable costs
+        a conversion per step on PyTorch.
         """
         kernel = ops.convert_to_tensor(self.recurrent_kernel)
-        if self.reset_after:
-            return (kernel,)
-        return tuple(split_last(kernel, [2 * self.units, self.units]))
+        if not self.reset_after:
+            blocks = split_last(kernel, [2 * self.units, self.units])
+            return tuple(blocks), None
+        recurrent_bias = None
+        if self.use_bias:
+            recurrent_bias = ops.convert_to_tensor(self.bias)[1]
+        return (kernel,), recurrent_bias
 
     def get_initial_state(self, batch_size=None):
         return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype)]
@@ -541,14 +548,14 @@ class AttentionGRU(BaseRNN):
         cell = self.cell
         if cell.uses_arelu:
             cell._slopes = cell.arelu_slopes(sequences.dtype)
-        cell._kernels_cache = cell.recurrent_kernels()
+        cell._weights_cache = cell.step_weights()
         try:
             return super().inner_loop(
                 sequences, initial_state, mask, training=training
             )
         finally:
             cell._slopes = None
-            cell._kernels_cache = None
+            cell._weights_cache = None
 
     @property
     def arelu_alpha(self):
