@@ -172,6 +172,13 @@ def step_matmul(x, kernel):
 
     Returns:
         The tensor `(batch, m)`.
+
+    Example:
+
+    >>> from keras import ops
+    >>> y = step_matmul(ops.ones((2, 3)), ops.ones((3, 4)))
+    >>> tuple(y.shape)
+    (2, 4)
     """
     if keras.backend.backend() == "torch":
         return x @ kernel

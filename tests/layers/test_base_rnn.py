@@ -10,6 +10,7 @@ from keras import ops
 from keras_memattn.layers.base_rnn import BaseRNN
 from keras_memattn.layers.base_rnn import rnn_loop
 from keras_memattn.layers.base_rnn import split_last
+from keras_memattn.layers.base_rnn import step_matmul
 from tests.toy_layers import ToyRNN
 
 RNG = np.random.default_rng(0)
@@ -112,6 +113,17 @@ def test_split_last_matches_numpy(sizes):
     assert len(parts) == len(sizes)
     for part, ref in zip(parts, expected):
         np.testing.assert_array_equal(ops.convert_to_numpy(part), ref)
+
+
+def test_step_matmul_matches_numpy():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 3)).astype("float32")
+    kernel = rng.standard_normal((3, 5)).astype("float32")
+    out = step_matmul(ops.convert_to_tensor(x), ops.convert_to_tensor(kernel))
+    assert tuple(out.shape) == (4, 5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(out), x @ kernel, rtol=1e-6, atol=1e-6
+    )
 
 
 def test_base_rnn_is_a_keras_rnn():
