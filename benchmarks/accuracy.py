@@ -13,7 +13,11 @@ stops early on the dev sentences and is tested on the 1,821 test sentences;
 TREC trains on its 5,452 questions (10 % held out for early stopping) and is
 tested on the 500 TREC-10 questions; MR and SUBJ use stratified 10-fold
 cross-validation (10 % of each training part held out for early stopping).
-For MR and SUBJ one run is the mean over the folds that ran.
+For MR and SUBJ one run is the mean over the folds that ran. With
+`--refit`, where the validation data is held out of the training data
+(TREC, MR, SUBJ), early stopping only chooses the number of epochs: a second
+model with the same seed trains on all the training data for that many
+epochs, and it is the one tested.
 
 Besides the mean over seeds, the "ensemble" column averages the predicted
 probabilities of all seeds of an encoder (one model per seed) and scores that.
@@ -99,6 +103,13 @@ def parse_args(argv=None):
         "validation accuracy). Default 10.",
     )
     parser.add_argument("--patience", type=int, default=2)
+    parser.add_argument(
+        "--refit",
+        action="store_true",
+        help="where the validation data is held out of the training data "
+        "(TREC, MR, SUBJ), train again on all of it for the number of "
+        "epochs early stopping chose, and test that model",
+    )
     parser.add_argument(
         "--max-train",
         type=int,
@@ -228,8 +239,32 @@ def tfidf_baseline(train, test):
     return model.predict_proba(test[0])
 
 
-def train_encoder(encoder, train, val, test, num_classes, seed, args):
-    """Trains one model; returns test probabilities and the epochs run."""
+def train_encoder(
+    encoder, train, val, test, num_classes, seed, args, refit_on=None
+):
+    """Trains one model; returns test probabilities and the epochs run.
+
+    With `refit_on` (the training data before the validation hold-out),
+    a second model, with the same seed, is trained on all of it for the
+    number of epochs that early stopping chose, and its probabilities are
+    returned instead.
+    """
+    probs, epochs, best = _fit(
+        encoder, train, val, test, num_classes, seed, args
+    )
+    if refit_on is None:
+        return probs, epochs
+    probs, _, _ = _fit(
+        encoder, refit_on, None, test, num_classes, seed, args, epochs=best
+    )
+    return probs, epochs
+
+
+def _fit(encoder, train, val, test, num_classes, seed, args, epochs=None):
+    """One model: early stopping on `val`, or `epochs` epochs without it.
+
+    Returns `(test probabilities, epochs run, best epoch count)`.
+    """
     keras.utils.set_random_seed(seed)
     vectorizer = keras_memattn.datasets.TextVectorizer(
         max_tokens=args.max_tokens,
@@ -240,7 +275,6 @@ def train_encoder(encoder, train, val, test, num_classes, seed, args):
         max_subwords=args.max_subwords,
     ).fit(train[0])
     x_train = vectorizer.encode(train[0])
-    x_val = vectorizer.encode(val[0])
     x_test = vectorizer.encode(test[0])
     model = keras_memattn.models.text_classifier(
         encoder=encoder,
@@ -263,22 +297,34 @@ def train_encoder(encoder, train, val, test, num_classes, seed, args):
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    stop = keras.callbacks.EarlyStopping(
-        monitor="val_accuracy",
-        patience=args.patience,
-        restore_best_weights=True,
-    )
-    history = model.fit(
-        x_train,
-        np.asarray(train[1]),
-        validation_data=(x_val, np.asarray(val[1])),
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        callbacks=[stop],
-        verbose=0,
-    )
+    if val is None:
+        history = model.fit(
+            x_train,
+            np.asarray(train[1]),
+            epochs=epochs,
+            batch_size=args.batch_size,
+            verbose=0,
+        )
+        best = epochs
+    else:
+        stop = keras.callbacks.EarlyStopping(
+            monitor="val_accuracy",
+            patience=args.patience,
+            restore_best_weights=True,
+        )
+        history = model.fit(
+            x_train,
+            np.asarray(train[1]),
+            validation_data=(vectorizer.encode(val[0]), np.asarray(val[1])),
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            callbacks=[stop],
+            verbose=0,
+        )
+        accuracy = history.history["val_accuracy"]
+        best = int(np.argmax(accuracy)) + 1
     probs = model.predict(x_test, batch_size=256, verbose=0)
-    return np.asarray(probs), len(history.history["loss"])
+    return np.asarray(probs), len(history.history["loss"]), best
 
 
 def run(args):
@@ -307,7 +353,10 @@ def run(args):
                 start = time.perf_counter()
                 for seed in range(args.seeds):
                     part = subsample(train, args.max_train, seed)
+                    refit_on = None
                     if val is None:
+                        if args.refit:
+                            refit_on = part
                         part, val_part = hold_out(part, seed)
                     else:
                         val_part = val
@@ -319,6 +368,7 @@ def run(args):
                         num_classes,
                         seed,
                         args,
+                        refit_on=refit_on,
                     )
                     acc = float(np.mean(probs.argmax(-1) == labels_test))
                     seed_acc.append(acc)
@@ -454,7 +504,8 @@ def report(results, args, command):
     notes = [_targets(results, best, datasets)]
     notes.append(
         f"Settings: {args.epochs} epochs at most (early stopping on "
-        f"validation accuracy, patience {args.patience}), "
+        f"validation accuracy, patience {args.patience}"
+        f"{_refit_note(args)}), "
         f"{args.seeds} seed(s), "
         f"max {args.max_train or 'all'} training examples, "
         f"units {args.units}, embedding {args.embedding_dim}, "
@@ -471,6 +522,15 @@ def report(results, args, command):
         notes=notes,
         command=command,
     ), raw
+
+
+def _refit_note(args):
+    if not args.refit:
+        return ""
+    return (
+        "; with --refit the tested model is trained again on the held-out "
+        "validation data too, for the chosen number of epochs"
+    )
 
 
 def _features(args):
