@@ -19,7 +19,10 @@ Writes `benchmarks/results/recurrent-<backend>.json` and
 `--processes N` measures each configuration in N fresh processes and reports
 the medians over them, with the range of the training ratio. On the 2-core
 CPU of the docs, PyTorch's timings differ much more between processes than
-within one, so one process can land on either side of a target.
+within one, so one process can land on either side of a target. For the same
+reason the PyTorch scaling target (training time at T = 400 at most 4.5x the
+time at T = 100) is checked with both lengths timed in turns in one process
+(in each of the N processes), not from two rows measured in different ones.
 """
 
 import argparse
@@ -48,6 +51,8 @@ PAIRS = (
 # Targets: time ratio to the Keras baseline on TF and JAX.
 RATIO_TARGETS = {"WorkingMemoryLSTM": 1.5, "AttentionGRU": 1.15}
 SLOW_MS = 1000.0  # Configurations slower than this get fewer repeats.
+# PyTorch target: time at the second length <= 4.5x time at the first.
+SCALING = (100, 400)
 
 
 def _model(layer_cls, steps):
@@ -122,23 +127,41 @@ def run(pairs, lengths, repeats, warmup, processes=1):
                 )
             print(row, flush=True)
             rows.append(row)
+        if keras.backend.backend() == "torch" and set(SCALING) <= set(lengths):
+            print(
+                f"{pair[0]}, T={SCALING[1]} vs T={SCALING[0]} ...", flush=True
+            )
+            if processes == 1:
+                runs = [scaling(pair, repeats, warmup)]
+            else:
+                runs = [
+                    _scaling_in_child(pair[0], repeats, warmup)
+                    for _ in range(processes)
+                ]
+            ratios = [r["scaling"] for r in runs]
+            print(ratios, flush=True)
+            long_row = next(
+                r
+                for r in rows
+                if r["layer"] == pair[0] and r["steps"] == SCALING[1]
+            )
+            long_row["scaling"] = statistics.median(ratios)
+            long_row["scaling_range"] = f"{min(ratios):.2f}-{max(ratios):.2f}"
     return rows
 
 
 CHILD_PREFIX = "ROW "
 
 
-def _measure_in_child(name, steps, repeats, warmup):
-    """`measure` in a fresh Python process; returns its row."""
+def _run_child(flag, name, *numbers):
+    """Runs this script with `flag` in a fresh process; returns its row."""
     proc = subprocess.run(
         [
             sys.executable,
             os.path.abspath(__file__),
-            "--child",
+            flag,
             name,
-            str(steps),
-            str(repeats),
-            str(warmup),
+            *map(str, numbers),
         ],
         capture_output=True,
         text=True,
@@ -147,9 +170,44 @@ def _measure_in_child(name, steps, repeats, warmup):
         if line.startswith(CHILD_PREFIX):
             return json.loads(line[len(CHILD_PREFIX) :])
     raise RuntimeError(
-        f"benchmark child for {name}, T={steps} failed "
+        f"benchmark child {flag} {name} {numbers} failed "
         f"(exit code {proc.returncode}):\n{proc.stderr[-2000:]}"
     )
+
+
+def _measure_in_child(name, steps, repeats, warmup):
+    """`measure` in a fresh Python process; returns its row."""
+    return _run_child("--child", name, steps, repeats, warmup)
+
+
+def _scaling_in_child(name, repeats, warmup):
+    """`scaling` in a fresh Python process."""
+    return _run_child("--scaling-child", name, repeats, warmup)
+
+
+def scaling(pair, repeats, warmup):
+    """Training-step time at the longer of `SCALING` over the shorter.
+
+    Both lengths are timed in turns in this process, so that the ratio is
+    free of the differences between processes.
+    """
+    name, cls = pair[0], pair[1]
+    fns = []
+    for steps in SCALING:
+        rng = np.random.default_rng(steps)
+        x = rng.standard_normal((BATCH, steps, FEATURES)).astype("float32")
+        y = np.zeros((BATCH, UNITS), "float32")
+        keras.utils.set_random_seed(0)
+        model = _model(cls, steps)
+        model.compile(optimizer="adam", loss="mse")
+        fns.append(lambda m=model, x=x, y=y: m.train_on_batch(x, y))
+    short_ms, long_ms = _interleaved(fns, repeats, warmup)
+    return {
+        "layer": name,
+        "short_ms": short_ms,
+        "long_ms": long_ms,
+        "scaling": long_ms / short_ms,
+    }
 
 
 def _median_row(rows):
@@ -217,12 +275,22 @@ def verdicts(rows):
             checks.append(
                 (faster, "faster than the baseline at every T >= 100")
             )
-            if 100 in mine and 400 in mine:
-                growth = mine[400]["train_ms"] / mine[100]["train_ms"]
+            short, long = SCALING
+            if short in mine and long in mine:
+                across = mine[long]["train_ms"] / mine[short]["train_ms"]
+                growth = mine[long].get("scaling", across)
+                where = ""
+                if "scaling" in mine[long]:
+                    where = (
+                        " with both lengths timed in one process (range "
+                        f"{mine[long]['scaling_range']}; "
+                        f"{across:.2f} from the rows above)"
+                    )
                 checks.append(
                     (
                         growth <= 4.5,
-                        f"time(400) / time(100) = {growth:.2f} (<= 4.5)",
+                        f"time({long}) / time({short}) = {growth:.2f}"
+                        f"{where} (<= 4.5)",
                     )
                 )
             text = "; ".join(
@@ -268,11 +336,20 @@ def main(argv=None):
     parser.add_argument(
         "--child", nargs=4, default=None, help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--scaling-child", nargs=3, default=None, help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.child:
         name, steps, repeats, warmup = args.child
         pair = next(p for p in PAIRS if p[0] == name)
         row = measure(pair, int(steps), int(repeats), int(warmup))
+        print(CHILD_PREFIX + json.dumps(row), flush=True)
+        return
+    if args.scaling_child:
+        name, repeats, warmup = args.scaling_child
+        pair = next(p for p in PAIRS if p[0] == name)
+        row = scaling(pair, int(repeats), int(warmup))
         print(CHILD_PREFIX + json.dumps(row), flush=True)
         return
     if args.processes < 1:
