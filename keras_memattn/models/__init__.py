@@ -5,6 +5,10 @@ from keras_memattn.models.evaluation import (
     classification_metrics as classification_metrics,
 )
 from keras_memattn.models.evaluation import summarize_folds as summarize_folds
+from keras_memattn.models.naive_bayes import (
+    NaiveBayesNgrams as NaiveBayesNgrams,
+)
+from keras_memattn.models.naive_bayes import add_naive_bayes as add_naive_bayes
 from keras_memattn.models.sequence_tasks import (
     babi_memory_network as babi_memory_network,
 )

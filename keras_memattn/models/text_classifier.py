@@ -806,6 +806,12 @@ def _token_ids_layer(model):
     for layer in model.layers:
         if isinstance(layer, TokenIds):
             return layer
+    # A model nested in another, as in `add_naive_bayes`.
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            found = _token_ids_layer(layer)
+            if found is not None:
+                return found
     return None
 
 

@@ -236,6 +236,22 @@ def text_classifier_fasttext_features():
     return ExportCase(model, ids)
 
 
+def text_classifier_with_naive_bayes():
+    # `add_naive_bayes`: a nested classifier averaged with naive Bayes.
+    model = _text_classifier("self_attention")().model
+    ids = _ids(batch=12, seed=1)
+    labels = np.arange(12) % 3
+    combined = keras_memattn.models.add_naive_bayes(
+        model,
+        ids[:8],
+        labels[:8],
+        validation_data=(ids[8:], labels[8:]),
+        vocab_size=VOCAB,
+        num_buckets=64,
+    )
+    return ExportCase(combined, _ids())
+
+
 MODEL_CASES = {
     f"text_classifier/{encoder}": _text_classifier(encoder)
     for encoder in keras_memattn.models.ENCODERS
@@ -243,6 +259,7 @@ MODEL_CASES = {
 MODEL_CASES["text_classifier/self_attention(subwords, wide, max)"] = (
     text_classifier_fasttext_features
 )
+MODEL_CASES["add_naive_bayes/self_attention"] = text_classifier_with_naive_bayes
 
 
 # Run by default (one small model per public layer and the package's own
@@ -258,6 +275,7 @@ DEFAULT_CASES = {
     "MemoryNetwork(MemN2N options)",
     "text_classifier/wm_lstm",
     "text_classifier/self_attention(subwords, wide, max)",
+    "add_naive_bayes/self_attention",
 }
 
 
@@ -267,6 +285,6 @@ def available(cases):
     return {
         name: builder
         for name, builder in cases.items()
-        if name.startswith(("keras.", "text_classifier/"))
+        if name.startswith(("keras.", "text_classifier/", "add_naive_bayes/"))
         or name.split("(")[0] in names
     }
