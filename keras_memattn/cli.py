@@ -173,6 +173,13 @@ def build_parser():
     train.add_argument("--cv", type=int, default=None, help="k-fold CV")
     train.add_argument("--max-tokens", type=int, default=20000)
     add_text_feature_arguments(train)
+    train.add_argument(
+        "--naive-bayes",
+        action="store_true",
+        help="average the trained model with naive Bayes over word 1-2-grams "
+        "(fitted on the training data, calibrated on the validation data; "
+        "saved in the model)",
+    )
     train.add_argument("--sequence-length", type=int, default=None)
     train.add_argument(
         "--max-train",
@@ -360,6 +367,11 @@ def _validation_split(pair, fraction, seed):
 
 
 def _validate_train_args(args):
+    if args.naive_bayes and args.task in ("babi", "copy"):
+        raise CLIError(
+            "--naive-bayes is for text classification; it does not apply to "
+            f"--task {args.task}"
+        )
     if args.task == "babi":
         args.encoder = args.encoder or "memory_network"
         _check_choice("encoder", args.encoder, ("memory_network",))
@@ -488,6 +500,10 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
         callbacks=callbacks,
         verbose=0 if args.quiet else 1,
     )
+    if args.naive_bayes:
+        model = models.add_naive_bayes(
+            model, x_train, y_train, validation_data=(x_val, y_val)
+        )
     x_test = vectorizer(test[0])
     padding = -len(x_test) % shards
     if padding:

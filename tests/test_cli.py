@@ -143,6 +143,41 @@ def test_subword_and_wide_options_train_and_predict(tmp_path, capsys):
     assert label in ("neg", "pos") and 0.5 <= float(probability) <= 1.0
 
 
+def test_naive_bayes_member_is_saved_and_used(tmp_path, capsys):
+    out = tmp_path / "run"
+    test_file = _write_tsv(tmp_path / "test.tsv", n=20, seed=1)
+    argv = _train_args(
+        tmp_path, "--test", str(test_file), "--naive-bayes", "--out", str(out)
+    )
+    assert cli.main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    capsys.readouterr()
+    model = keras.models.load_model(out / "model.keras")
+    from keras_memattn import models
+
+    naive_bayes = model.get_layer("naive_bayes")
+    assert isinstance(naive_bayes, models.NaiveBayesNgrams)
+    # Fitted: the statistics are not the zeros of a fresh layer.
+    assert np.any(keras.ops.convert_to_numpy(naive_bayes.class_log_probs))
+    assert models.get_class_names(model) == ["neg", "pos"]
+    assert cli.main(["predict", str(out / "model.keras"), "good film"]) == 0
+    label, probability, _ = capsys.readouterr().out.strip().split("\t")
+    assert label in ("neg", "pos") and 0.5 <= float(probability) <= 1.0
+    code = cli.main(
+        [
+            "evaluate",
+            str(out / "model.keras"),
+            "--test",
+            str(test_file),
+            "--text-column",
+            "sentence",
+        ]
+    )
+    assert code == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+
+
 def test_cross_validation_writes_per_fold_metrics(tmp_path, capsys):
     out, logs = tmp_path / "cv", tmp_path / "logs"
     code = cli.main(
@@ -303,6 +338,7 @@ def test_copy_task_trains_a_sequence_model(tmp_path, capsys):
         (["train", "--task", "babi", "--babi-task", "21"], "--babi-task"),
         (["train", "--task", "babi", "--encoder", "lstm"], "unknown encoder"),
         (["train", "--task", "copy", "--encoder", "self_attention"], "unknown"),
+        (["train", "--task", "babi", "--naive-bayes"], "--naive-bayes is for"),
     ],
 )
 def test_sequence_task_bad_input(argv, match, capsys):
