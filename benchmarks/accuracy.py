@@ -25,6 +25,16 @@ With `--ensemble-encoders`, one more row averages the probabilities of every
 model of every encoder of the run; it is reported beside the encoders and
 not counted as one of them in the targets.
 
+With `--naive-bayes`, the package's `NaiveBayesNgrams` (multinomial naive
+Bayes over binarized word 1-2-grams, Wang and Manning 2012) runs as a
+second same-run baseline (fitted on all the training data), and each
+encoder also gets a "+ naive Bayes" row: per seed, the average of the
+encoder's test probabilities and those of a naive Bayes model fitted on
+the same training part, with its temperature calibrated on the same
+validation data (Mesnil et al. 2014 ensembled naive Bayes features with
+neural models the same way). The targets are checked for the encoders
+alone and, separately, with that member.
+
 The full grid (every encoder, four datasets, three seeds, ten folds) takes
 many CPU hours; the options cut it down:
 
@@ -35,6 +45,11 @@ many CPU hours; the options cut it down:
     KERAS_BACKEND=jax python benchmarks/accuracy.py \\
         --encoders self_attention wm_lstm --seeds 1 --folds 1 --epochs 3 \\
         --max-train 10000
+
+    # an encoder averaged with naive Bayes over word 1-2-grams
+    KERAS_BACKEND=jax python benchmarks/accuracy.py --datasets mr \\
+        --encoders attention_gru --subword-ngrams 3 5 --wide-ngrams 2 \\
+        --naive-bayes --name accuracy-mr-naive-bayes
 
     # fastText-style features: hashed character 3-5-grams per word and a
     # linear bag of words and bigrams added to the encoder's logits
@@ -68,6 +83,9 @@ CNN_RAND = {"mr": 76.1, "sst2": 82.7, "subj": 89.6, "trec": 91.2}
 CNN_STATIC = {"mr": 81.0, "sst2": 86.8, "subj": 93.0, "trec": 92.8}
 TFIDF = "tfidf_logreg"
 ENCODER_ENSEMBLE = "encoder_ensemble"
+NAIVE_BAYES = "naive_bayes"
+WITH_NAIVE_BAYES = " + naive_bayes"
+NAIVE_BAYES_BUCKETS = 1_000_000
 # Keras' own layers, trained as baselines; the targets concern the others.
 KERAS_BASELINES = ("lstm", "gru")
 
@@ -148,6 +166,12 @@ def parse_args(argv=None):
         action="store_true",
         help="also score the average of the predicted probabilities of "
         "all seeds of all encoders",
+    )
+    parser.add_argument(
+        "--naive-bayes",
+        action="store_true",
+        help="also fit naive Bayes over word 1-2-grams, alone and averaged "
+        "with each encoder's probabilities",
     )
     parser.add_argument(
         "--no-baseline",
@@ -237,6 +261,43 @@ def tfidf_baseline(train, test):
     )
     model.fit(train[0], train[1])
     return model.predict_proba(test[0])
+
+
+def naive_bayes_probs(train, val, test, num_classes, args):
+    """Test probabilities of `NaiveBayesNgrams` over word 1-2-grams.
+
+    The words are those of the encoders' vectorizer (the same vocabulary
+    size and case handling), over whole texts; bigrams are hashed into
+    `NAIVE_BAYES_BUCKETS` buckets (the table is not trained, so its size
+    costs only memory, and on MR fewer buckets measured worse). With
+    `val`, the temperature is calibrated on it.
+    """
+    models = keras_memattn.models
+    vectorizer = keras_memattn.datasets.TextVectorizer(
+        max_tokens=args.max_tokens,
+        length_percentile=100,
+        lowercase=not args.keep_case,
+    ).fit(train[0])
+    vocab_size = vectorizer.vocabulary_size
+    ngrams = models.HashedNgrams(vocab_size, NAIVE_BAYES_BUCKETS, max_n=2)
+
+    def encode(texts):
+        ids = vectorizer.encode(texts)
+        return np.concatenate(
+            [
+                keras.ops.convert_to_numpy(ngrams(ids[i : i + 4096]))
+                for i in range(0, len(ids), 4096)
+            ]
+        )
+
+    layer = models.NaiveBayesNgrams(
+        vocab_size + NAIVE_BAYES_BUCKETS, num_classes
+    )
+    layer.adapt(encode(train[0]), np.asarray(train[1]))
+    if val is not None:
+        layer.calibrate(encode(val[0]), np.asarray(val[1]))
+    scores = layer(encode(test[0]))
+    return np.asarray(keras.ops.convert_to_numpy(keras.ops.softmax(scores)))
 
 
 def train_encoder(
@@ -346,10 +407,28 @@ def run(args):
                 )
                 entry["seconds"] += time.perf_counter() - start
                 print(f"{dataset} {split_name} {TFIDF}: {acc:.4f}", flush=True)
+            if args.naive_bayes:
+                start = time.perf_counter()
+                probs = naive_bayes_probs(train, None, test, num_classes, args)
+                acc = float(np.mean(probs.argmax(-1) == labels_test))
+                entry = per_model.setdefault(NAIVE_BAYES, _new_entry())
+                entry["splits"].append(
+                    {"split": split_name, "seed_acc": [acc], "ensemble": acc}
+                )
+                entry["seconds"] += time.perf_counter() - start
+                print(
+                    f"{dataset} {split_name} {NAIVE_BAYES}: {acc:.4f}",
+                    flush=True,
+                )
             all_probs = []
             for encoder in args.encoders:
                 entry = per_model.setdefault(encoder, _new_entry())
+                if args.naive_bayes:
+                    per_model.setdefault(
+                        encoder + WITH_NAIVE_BAYES, _new_entry()
+                    )
                 seed_acc, seed_probs, epochs = [], [], []
+                nb_acc, nb_probs = [], []
                 start = time.perf_counter()
                 for seed in range(args.seeds):
                     part = subsample(train, args.max_train, seed)
@@ -379,6 +458,22 @@ def run(args):
                         f"{acc:.4f} ({ran} epochs)",
                         flush=True,
                     )
+                    if args.naive_bayes:
+                        nb = naive_bayes_probs(
+                            part, val_part, test, num_classes, args
+                        )
+                        nb_probs.append(nb)
+                        nb_acc.append(
+                            float(
+                                np.mean((probs + nb).argmax(-1) == labels_test)
+                            )
+                        )
+                        print(
+                            f"{dataset} {split_name} {encoder}"
+                            f"{WITH_NAIVE_BAYES} seed {seed}: "
+                            f"{nb_acc[-1]:.4f}",
+                            flush=True,
+                        )
                 ensemble = float(
                     np.mean(np.mean(seed_probs, 0).argmax(-1) == labels_test)
                 )
@@ -392,6 +487,17 @@ def run(args):
                     }
                 )
                 entry["seconds"] += time.perf_counter() - start
+                if args.naive_bayes:
+                    both = np.mean(seed_probs, 0) + np.mean(nb_probs, 0)
+                    per_model[encoder + WITH_NAIVE_BAYES]["splits"].append(
+                        {
+                            "split": split_name,
+                            "seed_acc": nb_acc,
+                            "ensemble": float(
+                                np.mean(both.argmax(-1) == labels_test)
+                            ),
+                        }
+                    )
             if args.ensemble_encoders:
                 acc = float(
                     np.mean(np.mean(all_probs, 0).argmax(-1) == labels_test)
@@ -434,7 +540,7 @@ def report(results, args, command):
     for per_model in results.values():
         models += [m for m in per_model if m not in models]
     rows, raw = [], []
-    best = {}
+    best, best_nb = {}, {}
     for model in models:
         label = model
         if model == TFIDF:
@@ -446,8 +552,12 @@ def report(results, args, command):
             )
         elif model in KERAS_BASELINES:
             label = f"{model} (Keras baseline)"
+        elif model == NAIVE_BAYES:
+            label = "naive Bayes, word 1-2-grams (NaiveBayesNgrams)"
+        elif model.endswith(WITH_NAIVE_BAYES):
+            label = model.replace(WITH_NAIVE_BAYES, " + naive Bayes")
         row = {"model": label}
-        ens = {"model": f"{model} (ensemble of {args.seeds} seeds)"}
+        ens = {"model": f"{label} (ensemble of {args.seeds} seeds)"}
         for d in datasets:
             entry = results[d].get(model)
             if entry is None:
@@ -467,12 +577,21 @@ def report(results, args, command):
                     "splits": entry["splits"],
                 }
             )
-            if model not in (TFIDF, ENCODER_ENSEMBLE, *KERAS_BASELINES):
+            if model not in (
+                TFIDF,
+                ENCODER_ENSEMBLE,
+                NAIVE_BAYES,
+                *KERAS_BASELINES,
+            ):
                 top = max(mean, ensemble)
-                if top > best.get(d, (-1, None))[0]:
-                    best[d] = (top, model)
+                chosen = best_nb if model.endswith(WITH_NAIVE_BAYES) else best
+                if top > chosen.get(d, (-1, None))[0]:
+                    chosen[d] = (top, model)
         rows.append(row)
-        if model not in (TFIDF, ENCODER_ENSEMBLE) and args.seeds > 1:
+        if (
+            model not in (TFIDF, ENCODER_ENSEMBLE, NAIVE_BAYES)
+            and args.seeds > 1
+        ):
             rows.append(ens)
     rows.append(
         {
@@ -502,6 +621,16 @@ def report(results, args, command):
         for d in datasets
     ]
     notes = [_targets(results, best, datasets)]
+    if best_nb:
+        notes.append(
+            _targets(
+                results,
+                best_nb,
+                datasets,
+                "Targets with the naive Bayes member (best encoder + naive "
+                "Bayes, mean or ensemble):",
+            )
+        )
     notes.append(
         f"Settings: {args.epochs} epochs at most (early stopping on "
         f"validation accuracy, patience {args.patience}"
@@ -551,8 +680,13 @@ def _features(args):
     return "".join(f", {p}" for p in parts)
 
 
-def _targets(results, best, datasets):
-    lines = ["Targets (best package encoder, mean or ensemble):", ""]
+def _targets(
+    results,
+    best,
+    datasets,
+    title="Targets (best package encoder, mean or ensemble):",
+):
+    lines = [title, ""]
     static_met = 0
     for d in datasets:
         if d not in best:
