@@ -61,6 +61,23 @@ def _assert_one_line_error(capsys, argv, match, created=None):
         assert leftovers == []
 
 
+def _assert_evaluate_matches(out, test_file, metrics, capsys):
+    """`memattn evaluate` of the saved model repeats the test accuracy."""
+    code = cli.main(
+        [
+            "evaluate",
+            str(out / "model.keras"),
+            "--test",
+            str(test_file),
+            "--text-column",
+            "sentence",
+        ]
+    )
+    assert code == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+
+
 def test_train_predict_evaluate_round_trip(tmp_path, capsys):
     test_file = _write_tsv(tmp_path / "test.tsv", n=20, seed=1)
     out = tmp_path / "run"
@@ -88,19 +105,7 @@ def test_train_predict_evaluate_round_trip(tmp_path, capsys):
     assert label in ("neg", "pos") and 0.5 <= float(probability) <= 1.0
     assert text == "good film"
 
-    code = cli.main(
-        [
-            "evaluate",
-            str(out / "model.keras"),
-            "--test",
-            str(test_file),
-            "--text-column",
-            "sentence",
-        ]
-    )
-    assert code == 0
-    evaluated = json.loads(capsys.readouterr().out)
-    assert evaluated["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+    _assert_evaluate_matches(out, test_file, metrics, capsys)
 
 
 def test_subword_and_wide_options_train_and_predict(tmp_path, capsys):
@@ -163,19 +168,7 @@ def test_naive_bayes_member_is_saved_and_used(tmp_path, capsys):
     assert cli.main(["predict", str(out / "model.keras"), "good film"]) == 0
     label, probability, _ = capsys.readouterr().out.strip().split("\t")
     assert label in ("neg", "pos") and 0.5 <= float(probability) <= 1.0
-    code = cli.main(
-        [
-            "evaluate",
-            str(out / "model.keras"),
-            "--test",
-            str(test_file),
-            "--text-column",
-            "sentence",
-        ]
-    )
-    assert code == 0
-    evaluated = json.loads(capsys.readouterr().out)
-    assert evaluated["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+    _assert_evaluate_matches(out, test_file, metrics, capsys)
 
 
 def test_cross_validation_writes_per_fold_metrics(tmp_path, capsys):
