@@ -5,11 +5,15 @@ This script builds the 10 stratified folds and, by default, trains and
 tests on the first of them (several minutes on a 2-core CPU);
 `--run-folds 10` runs the whole protocol. For each fold the vocabulary is
 fitted on that fold's training part only. Prints accuracy per fold and the
-mean +- std.
+mean +- std. With `--naive-bayes`, each trained model is also averaged
+with naive Bayes over its word 1-2-grams (`add_naive_bayes`), and both
+accuracies are printed.
 
     KERAS_BACKEND=jax python examples/text_classification_subj.py
     KERAS_BACKEND=jax python examples/text_classification_subj.py \\
         --encoder self_attention --pooling mean --run-folds 10
+    KERAS_BACKEND=jax python examples/text_classification_subj.py \\
+        --naive-bayes
 
 The data comes from `--data-dir`, `$KERAS_MEMATTN_DATA` or the Keras cache.
 """
@@ -56,12 +60,23 @@ def run_fold(texts, labels, train_idx, test_idx, args, fold):
         ],
         verbose=0,
     )
-    predictions = np.argmax(
-        model.predict(ids[test_idx], batch_size=256, verbose=0), axis=-1
-    )
-    return keras_memattn.models.classification_metrics(
-        labels[test_idx], predictions
-    )
+    models = {"model": model}
+    if args.naive_bayes:
+        models["with naive Bayes"] = keras_memattn.models.add_naive_bayes(
+            model,
+            ids[train_idx],
+            labels[train_idx],
+            validation_data=(ids[val_idx], labels[val_idx]),
+        )
+    metrics = {}
+    for name, m in models.items():
+        predictions = np.argmax(
+            m.predict(ids[test_idx], batch_size=256, verbose=0), axis=-1
+        )
+        metrics[name] = keras_memattn.models.classification_metrics(
+            labels[test_idx], predictions
+        )
+    return metrics
 
 
 def main():
@@ -76,6 +91,11 @@ def main():
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--run-folds", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--naive-bayes",
+        action="store_true",
+        help="also average each model with naive Bayes over word 1-2-grams",
+    )
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
 
@@ -84,18 +104,22 @@ def main():
         labels, n_splits=args.folds, seed=args.seed
     )
     start = time.time()
-    results = []
+    results = {}
     for fold, (train_idx, test_idx) in enumerate(folds[: args.run_folds]):
         metrics = run_fold(texts, labels, train_idx, test_idx, args, fold)
-        results.append(metrics)
-        print(f"fold {fold + 1}: accuracy {metrics['accuracy']:.4f}")
-    summary = keras_memattn.models.summarize_folds(results)
-    print(
-        f"SUBJ ({args.encoder}, {len(results)} of {args.folds} folds, "
-        f"{time.time() - start:.0f} s): accuracy "
-        f"{summary['accuracy']['mean']:.4f} +- {summary['accuracy']['std']:.4f}"
-        f", macro-F1 {summary['macro_f1']['mean']:.4f}"
-    )
+        for name, m in metrics.items():
+            results.setdefault(name, []).append(m)
+            print(f"fold {fold + 1} ({name}): accuracy {m['accuracy']:.4f}")
+    seconds = time.time() - start
+    for name, folds_metrics in results.items():
+        summary = keras_memattn.models.summarize_folds(folds_metrics)
+        print(
+            f"SUBJ ({args.encoder}, {name}, {len(folds_metrics)} of "
+            f"{args.folds} folds, {seconds:.0f} s): accuracy "
+            f"{summary['accuracy']['mean']:.4f} +- "
+            f"{summary['accuracy']['std']:.4f}, macro-F1 "
+            f"{summary['macro_f1']['mean']:.4f}"
+        )
 
 
 if __name__ == "__main__":
