@@ -321,7 +321,10 @@ def add_naive_bayes(
             the model's vectorizer (`get_vectorizer(model)`).
         num_buckets: hash buckets for the n-grams of order 2 and up.
             The table is not trained, so a large one costs only memory
-            (`(vocab_size + num_buckets) * num_classes` float32 numbers).
+            and file size: `(vocab_size + num_buckets) * num_classes`
+            float32 numbers, 8 MB for two classes at the default; pass
+            fewer for a smaller `.keras` or TF-Lite file (on three folds of
+            MR, naive Bayes alone lost 0.4 to 0.8 points with 100,000).
             Defaults to 1,000,000.
         max_n: longest word n-gram. Defaults to 2.
         alpha: additive smoothing of naive Bayes. Defaults to 1.0.
