@@ -421,6 +421,9 @@ def run(args):
                     flush=True,
                 )
             all_probs = []
+            # Naive Bayes depends only on the training part: one fit per
+            # seed, or one in all where the part does not change with it.
+            nb_fits = {}
             for encoder in args.encoders:
                 entry = per_model.setdefault(encoder, _new_entry())
                 if args.naive_bayes:
@@ -459,9 +462,12 @@ def run(args):
                         flush=True,
                     )
                     if args.naive_bayes:
-                        nb = naive_bayes_probs(
-                            part, val_part, test, num_classes, args
-                        )
+                        key = seed if val is None or args.max_train else 0
+                        if key not in nb_fits:
+                            nb_fits[key] = naive_bayes_probs(
+                                part, val_part, test, num_classes, args
+                            )
+                        nb = nb_fits[key]
                         nb_probs.append(nb)
                         nb_acc.append(
                             float(
