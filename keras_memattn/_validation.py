@@ -4,6 +4,7 @@ Every error names the argument and the value received, in the Keras style
 (`Received: units=0`).
 """
 
+import math
 import numbers
 
 
@@ -56,12 +57,26 @@ def rate(name, value, owner=None):
     return float(value)
 
 
-def positive_float(name, value, owner=None):
-    """Returns `value` as a float > 0, or raises."""
+def finite_float(name, value, owner=None):
+    """Returns `value` as a float, or raises if it is not a finite number."""
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not float(value) > 0.0
+        or not math.isfinite(float(value))
+    ):
+        raise ValueError(
+            f"{_prefix(owner)}`{name}` must be a finite float. "
+            f"Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def positive_float(name, value, owner=None):
+    """Returns `value` as a finite float > 0, or raises."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0.0 < float(value) < math.inf
     ):
         raise ValueError(
             f"{_prefix(owner)}`{name}` must be a positive number. "

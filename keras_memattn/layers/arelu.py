@@ -1,9 +1,9 @@
 """AReLU: the attention-based rectified linear unit (Chen et al., 2020)."""
 
-import numbers
-
 import keras
 from keras import ops
+
+from keras_memattn import _validation
 
 ALPHA_RANGE = (0.01, 0.99)
 
@@ -50,14 +50,6 @@ def slopes(alpha, beta, dtype):
 def apply_slopes(x, positive, negative):
     """`x * positive` where `x >= 0`, else `x * negative`."""
     return x * ops.where(x >= 0, positive, negative)
-
-
-def _check_float(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(
-            f"`{name}` must be a float. Received: {name}={value!r}"
-        )
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="keras_memattn")
@@ -117,8 +109,9 @@ class AReLU(keras.layers.Layer):
 
     def __init__(self, alpha=0.9, beta=2.0, **kwargs):
         super().__init__(**kwargs)
-        self.alpha_init = _check_float("alpha", alpha)
-        self.beta_init = _check_float("beta", beta)
+        owner = type(self).__name__
+        self.alpha_init = _validation.finite_float("alpha", alpha, owner)
+        self.beta_init = _validation.finite_float("beta", beta, owner)
         self.supports_masking = True
 
     def build(self, input_shape):

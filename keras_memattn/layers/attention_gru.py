@@ -119,15 +119,10 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         recurrent_dropout = _validation.rate(
             "recurrent_dropout", recurrent_dropout, owner
         )
-        for name, value in (
-            ("arelu_alpha", arelu_alpha),
-            ("arelu_beta", arelu_beta),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(
-                    f"{owner}: `{name}` must be a float. "
-                    f"Received: {name}={value!r}"
-                )
+        arelu_alpha = _validation.finite_float(
+            "arelu_alpha", arelu_alpha, owner
+        )
+        arelu_beta = _validation.finite_float("arelu_beta", arelu_beta, owner)
         super().__init__(**kwargs)
         self.units = units
         self.uses_arelu = (

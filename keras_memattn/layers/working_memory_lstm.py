@@ -391,8 +391,9 @@ class WorkingMemoryLSTM(BaseRNN):
     matrix followed by a `tanh` ("working memory connections"): unlike
     peephole connections, the squashing keeps an unbounded cell value from
     saturating the gates. Use it where an LSTM must hold information over
-    long sequences; it costs 11/8 of the LSTM's recurrent multiply-adds
-    (`3 * units**2` extra weights).
+    long sequences. It has `3 * units**2` more weights than the LSTM and
+    does 7/4 of its recurrent multiply-adds per step (11/8 of all its
+    multiply-adds when the inputs have `units` features).
 
     $$
     \begin{aligned}

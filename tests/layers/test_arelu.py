@@ -60,7 +60,15 @@ def test_float16_input_keeps_dtype():
     assert keras.backend.standardize_dtype(out.dtype) == "float16"
 
 
-@pytest.mark.parametrize("name,value", [("alpha", "x"), ("beta", None)])
+@pytest.mark.parametrize(
+    "name,value",
+    [("alpha", "x"), ("beta", None), ("alpha", float("nan")), ("beta", np.inf)],
+)
 def test_bad_arguments(name, value):
-    with pytest.raises(ValueError, match=f"{name}={value!r}"):
+    with pytest.raises(ValueError, match=rf"AReLU: `{name}`.*{name}={value!r}"):
         AReLU(**{name: value})
+
+
+def test_numpy_scalar_arguments():
+    layer = AReLU(alpha=np.float32(0.5), beta=np.float64(1.0))
+    assert (layer.alpha_init, layer.beta_init) == (0.5, 1.0)

@@ -342,6 +342,8 @@ def test_embedding_mask_zero_keeps_state_and_stays_finite():
         ({"units": 4, "dropout": 1.0}, "dropout=1.0"),
         ({"units": 4, "recurrent_dropout": -0.5}, "recurrent_dropout=-0.5"),
         ({"units": 4, "arelu_alpha": "big"}, "arelu_alpha='big'"),
+        ({"units": 4, "arelu_alpha": float("nan")}, "arelu_alpha=nan"),
+        ({"units": 4, "arelu_beta": float("-inf")}, "arelu_beta=-inf"),
     ],
 )
 def test_bad_arguments(kwargs, message):
@@ -349,6 +351,14 @@ def test_bad_arguments(kwargs, message):
         AttentionGRU(**kwargs)
     with pytest.raises(ValueError, match=message):
         AttentionGRUCell(**kwargs)
+
+
+def test_numpy_scalar_arelu_arguments():
+    layer = AttentionGRU(
+        UNITS, arelu_alpha=np.float32(0.5), arelu_beta=np.float64(1.0)
+    )
+    assert layer.cell.arelu_alpha_init == 0.5
+    assert layer.cell.arelu_beta_init == 1.0
 
 
 def test_unknown_candidate_activation():

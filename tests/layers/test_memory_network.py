@@ -341,6 +341,7 @@ def test_sequential_functional_use_and_compute_output_spec():
         ({"quantization": "int4"}, "quantization"),
         ({"weight_tying": "none"}, "weight_tying"),
         ({"hamming_scale": 0.0}, "hamming_scale"),
+        ({"hamming_scale": float("inf")}, "hamming_scale"),
         ({"temporal_noise": 1.0}, "temporal_noise"),
         ({"tie_answer": True, "output_dim": 3}, "output_dim"),
         ({"temporal_noise": -0.1}, "temporal_noise"),
