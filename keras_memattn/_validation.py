@@ -7,6 +7,9 @@ Every error names the argument and the value received, in the Keras style
 import math
 import numbers
 
+import keras
+from keras import ops
+
 
 def positive_int(name, value, owner=None):
     """Returns `value` as an int, or raises if it is not an integer >= 1."""
@@ -103,6 +106,33 @@ def input_rank(name, shape, expected_rank, owner=None):
             f"{_prefix(owner)}`{name}` must have rank {expected_rank}. "
             f"Received: {name}.shape={None if shape is None else tuple(shape)}"
         )
+
+
+def concrete_value(x):
+    """`x` as a NumPy array when its value is known now, else `None`.
+
+    `None` inside a traced function (a JAX transformation, a `tf.function`
+    or `torch.compile`), where values can only be checked in the graph.
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        if isinstance(x, jax.core.Tracer):
+            return None
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        if not tf.executing_eagerly():
+            return None
+    elif backend == "torch":
+        import torch
+
+        if torch.compiler.is_compiling():
+            return None
+    if keras.backend.is_keras_tensor(x):
+        return None
+    return ops.convert_to_numpy(x)
 
 
 def _prefix(owner):

@@ -293,7 +293,30 @@ class MemoryNetwork(keras.layers.Layer):
         story_shape, query_shape = (tuple(s) for s in input_shape)
         _validation.input_rank("story", story_shape, 3, "MemoryNetwork")
         _validation.input_rank("query", query_shape, 2, "MemoryNetwork")
+        if (
+            story_shape[0] is not None
+            and query_shape[0] is not None
+            and story_shape[0] != query_shape[0]
+        ):
+            raise ValueError(
+                "MemoryNetwork: `story` and `query` must have the same batch "
+                f"size. Received: story.shape={story_shape}, "
+                f"query.shape={query_shape}"
+            )
         return story_shape, query_shape
+
+    def _check_ids(self, name, ids):
+        """Raises if the concrete word ids leave `[0, vocabulary_size)`."""
+        value = _validation.concrete_value(ids)
+        if value is None or value.size == 0:
+            return
+        low, high = int(value.min()), int(value.max())
+        if low < 0 or high >= self.vocabulary_size:
+            raise ValueError(
+                f"MemoryNetwork: the word ids of `{name}` must be in "
+                f"[0, vocabulary_size={self.vocabulary_size}). "
+                f"Received: {name} with ids from {low} to {high}"
+            )
 
     def _embedding(self, name):
         return self.add_weight(
@@ -374,9 +397,17 @@ class MemoryNetwork(keras.layers.Layer):
         return self._quantize(ops.cast(variable, dtype), "weights")
 
     def _bag(self, table, ids, encoding):
-        """Sum of (position-weighted) word embeddings over the last axis."""
-        words = ops.take(table, ids, axis=0)  # (..., words, d)
-        present = ops.cast(ops.not_equal(ids, 0), words.dtype)[..., None]
+        """Sum of (position-weighted) word embeddings over the last axis.
+
+        Ids outside `[0, vocabulary_size)` that reach a traced call (where
+        `_check_ids` cannot see them) count as padding: gathering them
+        would give NaN on JAX and wrap around from the end elsewhere.
+        """
+        valid = ops.logical_and(
+            ops.greater(ids, 0), ops.less(ids, self.vocabulary_size)
+        )
+        words = ops.take(table, ops.where(valid, ids, 0), axis=0)
+        present = ops.cast(valid, words.dtype)[..., None]
         if encoding is not None:
             words = words * encoding
         return ops.sum(words * present, axis=-2)
@@ -422,7 +453,21 @@ class MemoryNetwork(keras.layers.Layer):
         )
 
     def call(self, inputs, return_attention_scores=False, training=None):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            shape = getattr(inputs, "shape", None)
+            received = (
+                f"inputs={inputs!r}"
+                if shape is None
+                else f"inputs.shape={tuple(shape)}"
+            )
+            raise ValueError(
+                "MemoryNetwork expects `inputs=[story, query]`. "
+                f"Received: {received}"
+            )
         story, query = inputs
+        self._split_shapes([tuple(story.shape), tuple(query.shape)])
+        self._check_ids("story", story)
+        self._check_ids("query", query)
         story = ops.cast(story, "int32")
         query = ops.cast(query, "int32")
         # Fake quantization runs in float32 so the grid is exact.

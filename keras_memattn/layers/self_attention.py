@@ -370,6 +370,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
                 ops.expand_dims(mask, -1), ops.expand_dims(mask, -2)
             )
         if attention_mask is not None:
+            self._check_attention_mask(x, attention_mask)
             attention_mask = ops.cast(attention_mask, "bool")
             allowed = (
                 attention_mask
@@ -396,6 +397,25 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             # Broadcast over heads: [B or 1, 1, T, T].
             allowed = ops.expand_dims(allowed, 1)
         return allowed, causal_only
+
+    def _check_attention_mask(self, x, attention_mask):
+        """Raises unless `attention_mask` broadcasts to `(batch, T, T)`.
+
+        A `(batch, T)` mask would otherwise broadcast against the heads
+        axis of the scores and mask the wrong examples.
+        """
+        shape = tuple(attention_mask.shape)
+        expected = (x.shape[0], x.shape[1], x.shape[1])
+        if len(shape) != 3 or not all(
+            got is None or want is None or got in (1, want)
+            for got, want in zip(shape, expected)
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: `attention_mask` must have shape "
+                f"(batch, time, time) = {expected}, or dimensions of size 1 "
+                "that broadcast to it. "
+                f"Received: attention_mask.shape={shape}"
+            )
 
     def _explicit_attention(
         self, query, key, value, allowed, training, layout="btnh"

@@ -484,3 +484,58 @@ def test_tied_answer_layer_is_the_last_value_embedding():
     np.testing.assert_array_equal(
         _np(layerwise._answer_kernel()), _np(layerwise.value_embeddings).T
     )
+
+
+@pytest.mark.parametrize("bad_id", [VOCAB, -1])
+def test_word_ids_out_of_range_are_rejected(bad_id):
+    story, query = _data()
+    layer = MemoryNetwork(VOCAB, 4)
+    layer([story, query])
+    bad_story = story.copy()
+    bad_story[0, 0, 0] = bad_id
+    with pytest.raises(ValueError, match=r"`story`.*vocabulary_size=9"):
+        layer([bad_story, query])
+    bad_query = query.copy()
+    bad_query[1, 0] = bad_id
+    with pytest.raises(ValueError, match=r"`query`.*vocabulary_size=9"):
+        layer([story, bad_query])
+
+
+def test_word_ids_out_of_range_in_a_compiled_call_count_as_padding():
+    story, query = _data()
+    inputs = [
+        keras.Input((4, 3), dtype="int32"),
+        keras.Input((2,), dtype="int32"),
+    ]
+    model = keras.Model(inputs, MemoryNetwork(VOCAB, 4)(inputs))
+    bad_story = story.copy()
+    bad_story[0, 0, 0] = VOCAB + 3
+    bad_story[2, 1, 1] = -2
+    if keras.backend.backend() == "torch":
+        # PyTorch runs `predict` eagerly, where the ids are checked.
+        with pytest.raises(ValueError, match="vocabulary_size"):
+            model.predict([bad_story, query], verbose=0)
+        return
+    got = model.predict([bad_story, query], verbose=0)
+    padded = bad_story.copy()
+    padded[0, 0, 0] = 0
+    padded[2, 1, 1] = 0
+    want = model.predict([padded, query], verbose=0)
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_story_and_query_batch_sizes_must_match():
+    story, query = _data()
+    with pytest.raises(
+        ValueError, match=r"same batch size.*query.shape=\(1, 2\)"
+    ):
+        MemoryNetwork(VOCAB, 4)([story, query[:1]])
+
+
+def test_a_single_tensor_is_rejected_after_build():
+    story, query = _data()
+    layer = MemoryNetwork(VOCAB, 4)
+    layer([story, query])
+    with pytest.raises(ValueError, match=r"inputs=\[story, query\]"):
+        layer(story)

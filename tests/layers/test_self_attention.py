@@ -1,5 +1,7 @@
 """MultiHeadSelfAttention: harness, Keras equivalence, NumPy references."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -347,3 +349,22 @@ def test_bad_input_rank_and_implementation():
     layer.attention_implementation = "flash"
     with pytest.raises(ValueError, match="attention_implementation='flash'"):
         layer(X)
+
+
+@pytest.mark.parametrize("shape", [(3, 6), (3, 6, 7), (2, 6, 6), (3, 1, 6, 6)])
+def test_attention_mask_of_wrong_shape_is_rejected(shape):
+    # A (batch, T) mask would broadcast against the heads axis and mask
+    # the wrong examples; it must be an error, not a silent result.
+    layer = MultiHeadSelfAttention(2, 4)
+    with pytest.raises(
+        ValueError, match=rf"attention_mask.shape={re.escape(str(shape))}"
+    ):
+        layer(X, attention_mask=np.ones(shape, bool))
+
+
+def test_attention_mask_broadcasts_over_batch():
+    layer = MultiHeadSelfAttention(2, 4)
+    causal = np.tril(np.ones((6, 6), bool))
+    got = _numpy(layer(X, attention_mask=causal[None]))
+    want = _numpy(layer(X, use_causal_mask=True))
+    np.testing.assert_allclose(got, want, atol=1e-6)
