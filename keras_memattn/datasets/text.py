@@ -7,6 +7,7 @@ array with values `0..C-1`; nothing depends on a backend. Files are found by
 download from the dataset's canonical address).
 """
 
+import codecs
 import csv
 import io
 import os
@@ -31,6 +32,25 @@ _URLS = {
     "imdb": "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
     "ag_news": "https://raw.githubusercontent.com/mhjabreel/CharCnn_Keras/"
     "master/data/ag_news_csv/",
+    # Copies with the labelled SST-2 test set and SentEval's SUBJ, pinned to
+    # a commit and checked by SHA-256 (the original releases do not ship
+    # these forms).
+    "sst2": "https://raw.githubusercontent.com/awake020/pytorch_Bert_sst2/"
+    "ce2ab1719d32182e6233b24b2de246bd32814fde/SST-2/",
+    "subj": "https://raw.githubusercontent.com/FreedomIntelligence/qnn/"
+    "77f549372d4371e7f2d52e77bc18df5096dd4779/data/SUBJ/",
+}
+_SHA256 = {
+    "sst2/train.tsv": "e981ceb4fe6c9acd1c79851d0d091b9e"
+    "78103f1f2a399ca83dda27915d41c56c",
+    "sst2/dev.tsv": "84207e6be5873fb18db798cc6faec868"
+    "71f5a426554650ff64a1c34e87665f6f",
+    "sst2/test.tsv": "fcd46f967b7b8efd8b5398481dadf873"
+    "886298d092195167af907fd532e81e1c",
+    "subj/subj.objective": "d8ccd43f1674f1c17e4ab717564e3561"
+    "cfb719b0db4cfb19e5677427c68ff8a1",
+    "subj/subj.subjective": "274c2ffe59c204dc4df779848561786f"
+    "59a98cc20dda3cfdd7d9f76a4f730710",
 }
 
 # The SST-2 dev and test files write brackets PTB-style; train uses literals.
@@ -42,7 +62,10 @@ def _labels(values):
 
 
 def _download_file(url, relative_path):
-    """A `find_file` download callable fetching one file with `get_file`."""
+    """A `find_file` download callable fetching one file with `get_file`.
+
+    Files listed in `_SHA256` are checked against their hash.
+    """
 
     def download(cache_root):
         import keras
@@ -51,6 +74,7 @@ def _download_file(url, relative_path):
         keras.utils.get_file(
             fname=name,
             origin=url,
+            file_hash=_SHA256.get(relative_path),
             cache_dir=cache_root,
             cache_subdir=folder,
         )
@@ -155,7 +179,15 @@ def load_sst2(data_dir=None):
     ```
     """
     return {
-        split: _read_sst2_split(find_file(f"sst2/{split}.tsv", data_dir))
+        split: _read_sst2_split(
+            find_file(
+                f"sst2/{split}.tsv",
+                data_dir,
+                download=_download_file(
+                    f"{_URLS['sst2']}{split}.tsv", f"sst2/{split}.tsv"
+                ),
+            )
+        )
         for split in ("train", "dev", "test")
     }
 
@@ -271,7 +303,11 @@ def load_subj(data_dir=None):
     """
     texts, labels = [], []
     for label, name in enumerate(("subj.objective", "subj.subjective")):
-        path = find_file(f"subj/{name}", data_dir)
+        path = find_file(
+            f"subj/{name}",
+            data_dir,
+            download=_download_file(_URLS["subj"] + name, f"subj/{name}"),
+        )
         lines = [ln.strip() for ln in _read_lines(path, "ascii")]
         lines = [ln for ln in lines if ln]
         texts.extend(lines)
@@ -438,6 +474,13 @@ def load_text_classification(
 ):
     """Loads a labelled text file of your own: TSV or CSV.
 
+    Tab-separated files are read literally: quote characters are part of
+    the text, as in the SST-2 files, so a stray `"` cannot join rows.
+    Other delimiters follow the CSV convention, where a field may be
+    quoted to hold the delimiter, a newline or doubled `""` quotes. A
+    UTF-8 byte-order mark at the start of the file (as spreadsheet
+    programs write) is skipped.
+
     Args:
         path: a `.tsv`, `.csv` or `.txt` file with one example per row.
         label_column: the label column: a header name, or an int index
@@ -452,7 +495,8 @@ def load_text_classification(
             test file uses the same integer labels. By default the sorted set
             of labels found in the file (numerically if they are all
             integers).
-        encoding: the file's text encoding. Defaults to `"utf-8"`.
+        encoding: the file's text encoding. Defaults to `"utf-8"`, with
+            or without a byte-order mark.
 
     Returns:
         A tuple `(texts, labels, class_names)`: a list of str, an int32
@@ -461,8 +505,9 @@ def load_text_classification(
 
     Raises:
         FileNotFoundError: if `path` does not exist.
-        ValueError: if a named column is missing, the file has no rows, or a
-            label is not in `class_names`.
+        ValueError: if a named column is missing, the file has no rows, is
+            not in `encoding`, a label is empty, or a label is not in
+            `class_names`.
 
     Example:
 
@@ -479,9 +524,24 @@ def load_text_classification(
         raise FileNotFoundError(f"No such file: {path}")
     if delimiter is None:
         delimiter = "," if path.lower().endswith(".csv") else "\t"
-    with open(path, encoding=encoding, newline="") as f:
-        text = f.read()
-    rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r]
+    if codecs.lookup(encoding).name == "utf-8":
+        encoding = "utf-8-sig"
+    try:
+        with open(path, encoding=encoding, newline="") as f:
+            text = f.read()
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path} is not valid {encoding} text ({error.reason} at byte "
+            f"{error.start}); pass the file's `encoding`."
+        ) from None
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=quoting)
+    try:
+        rows = [r for r in reader if r]
+    except csv.Error as error:
+        raise ValueError(
+            f"{path}: cannot read row {reader.line_num}: {error}"
+        ) from None
     if has_header:
         if not rows:
             raise ValueError(f"{path} is empty.")
@@ -499,7 +559,10 @@ def load_text_classification(
                 f"{path}: row {line_number} has {len(row)} fields; expected "
                 f"at least {max(label_index, text_index) + 1}."
             )
-        raw_labels.append(row[label_index].strip())
+        label = row[label_index].strip()
+        if not label:
+            raise ValueError(f"{path}: row {line_number} has an empty label.")
+        raw_labels.append(label)
         texts.append(row[text_index].strip())
     if class_names is None:
         values = set(raw_labels)

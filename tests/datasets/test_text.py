@@ -1,5 +1,6 @@
 import io
 import os
+import re
 import tarfile
 
 import numpy as np
@@ -101,6 +102,35 @@ def test_missing_file_names_the_three_ways(tmp_path, monkeypatch):
     assert "data_dir" in message and "KERAS_MEMATTN_DATA" in message
 
 
+def test_sst2_and_subj_downloads_are_pinned_and_hashed(tmp_path, monkeypatch):
+    # No network: a stand-in for `keras.utils.get_file` records the request
+    # and writes a tiny file where the real download would put it.
+    import keras
+
+    monkeypatch.delenv("KERAS_MEMATTN_DATA", raising=False)
+    monkeypatch.delenv("KERAS_MEMATTN_NO_DOWNLOAD", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    requests = []
+
+    def fake_get_file(fname, origin, file_hash, cache_dir, cache_subdir):
+        requests.append((origin, file_hash))
+        folder = os.path.join(cache_dir, cache_subdir)
+        os.makedirs(folder, exist_ok=True)
+        body = "label\ttext\n1\tfine\n" if fname.endswith("tsv") else "a\n"
+        with open(os.path.join(folder, fname), "w") as f:
+            f.write(body)
+        return os.path.join(folder, fname)
+
+    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
+    assert datasets.load_sst2()["test"][0] == ["fine"]
+    assert datasets.load_subj()[1].tolist() == [0, 1]
+    assert len(requests) == 5
+    for origin, file_hash in requests:
+        # A commit-pinned address and a SHA-256 for every file.
+        assert re.search(r"/[0-9a-f]{40}/", origin), origin
+        assert re.fullmatch(r"[0-9a-f]{64}", file_hash), origin
+
+
 def test_cross_validation_splits_partition_and_stratify():
     labels = np.array([0] * 30 + [1] * 10)
     folds = datasets.cross_validation_splits(labels, n_splits=5, seed=3)
@@ -156,3 +186,30 @@ def test_load_text_classification_errors(tmp_path):
         datasets.load_text_classification(path, class_names=["0"])
     with pytest.raises(ValueError, match="integer index"):
         datasets.load_text_classification(path, has_header=False)
+    empty_label = tmp_path / "empty_label.tsv"
+    empty_label.write_text("label\ttext\n1\tfine\n \tno label\n")
+    with pytest.raises(ValueError, match="row 3 has an empty label"):
+        datasets.load_text_classification(empty_label)
+    latin = tmp_path / "latin.tsv"
+    latin.write_bytes("label\ttext\n1\tcaf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin.tsv is not valid utf-8"):
+        datasets.load_text_classification(latin)
+    assert datasets.load_text_classification(latin, encoding="latin-1")[0] == [
+        "caf\u00e9"
+    ]
+
+
+def test_load_text_classification_quotes_and_byte_order_mark(tmp_path):
+    # In a TSV, quotes are text: a stray one must not swallow later rows.
+    path = tmp_path / "quotes.tsv"
+    path.write_text(
+        'label\ttext\n0\t"worst movie ever\n1\tnice film\n1\t"Jaws" is fun\n'
+    )
+    texts, labels, _ = datasets.load_text_classification(path)
+    assert texts == ['"worst movie ever', "nice film", '"Jaws" is fun']
+    assert labels.tolist() == [0, 1, 1]
+    # Spreadsheet programs start UTF-8 files with a byte-order mark.
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbflabel,text\npos,good\n")
+    texts, _, names = datasets.load_text_classification(bom)
+    assert (texts, names) == (["good"], ["pos"])
