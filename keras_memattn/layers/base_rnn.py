@@ -211,15 +211,39 @@ class BaseRNN(keras.layers.RNN):
         _validation.input_rank(
             "inputs", sequences_shape, 3, type(self).__name__
         )
+        if sequences_shape[-1] is None:
+            raise ValueError(
+                f"{type(self).__name__}: the last dimension of `inputs` "
+                "must be known. "
+                f"Received: inputs.shape={tuple(sequences_shape)}"
+            )
         super().build(sequences_shape, initial_state_shape)
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         _validation.input_rank(
             "inputs", sequences.shape, 3, type(self).__name__
         )
+        if initial_state is not None:
+            self._check_initial_state(initial_state)
         return super().call(
             sequences, initial_state=initial_state, mask=mask, training=training
         )
+
+    def _check_initial_state(self, initial_state):
+        """Raises unless `initial_state` matches the cell's `state_size`."""
+        sizes = self.cell.state_size
+        sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
+        states = tree.flatten(initial_state)
+        shapes = [tuple(s.shape) for s in states]
+        if len(states) != len(sizes) or any(
+            len(shape) != 2 or shape[-1] not in (None, size)
+            for shape, size in zip(shapes, sizes)
+        ):
+            raise ValueError(
+                f"{type(self).__name__} expects `initial_state` to be "
+                f"{len(sizes)} tensor(s) of shape (batch, size) with sizes "
+                f"{sizes}. Received: initial_state with shapes {shapes}"
+            )
 
     def _use_unstack_loop(self):
         impl = self.loop_implementation

@@ -257,6 +257,11 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(
+                f"{type(self).__name__}: the last dimension of `inputs` must "
+                f"be known. Received: inputs.shape={tuple(input_shape)}"
+            )
         reads = self.num_read_heads * self.memory_width
         gates = 4 if self.controller == "lstm" else 1
         self.kernel = self.add_weight(

@@ -1,6 +1,7 @@
 """Parity of the two loop implementations of `BaseRNN` on every backend."""
 
 import itertools
+import re
 
 import keras
 import numpy as np
@@ -154,3 +155,33 @@ def test_projected_inputs_path_matches_per_step_path_with_dropout(layer_name):
         layer.loop_implementation = loop
         outs[loop] = ops.convert_to_numpy(layer(X, mask=MASK, training=True))
     np.testing.assert_allclose(outs["keras"], outs["unstack"], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "layer_name,kwargs",
+    [
+        ("WorkingMemoryLSTM", {}),
+        ("AttentionGRU", {}),
+        ("MANNLayer", {"memory_size": 3, "memory_width": 2}),
+    ],
+)
+def test_initial_state_of_wrong_count_or_width_is_rejected(layer_name, kwargs):
+    import keras_memattn.layers
+
+    layer = getattr(keras_memattn.layers, layer_name)(4, **kwargs)
+    x = np.ones((2, 5, 3), "float32")
+    sizes = layer.cell.state_size
+    sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
+    good = [np.zeros((2, size), "float32") for size in sizes]
+    assert tuple(layer(x, initial_state=good).shape) == (
+        2,
+        layer.cell.output_size,
+    )
+    too_many = good + good[:1]
+    too_wide = [np.zeros((2, sizes[0] + 5), "float32")] + good[1:]
+    for bad in (too_many, too_wide):
+        shapes = re.escape(str([tuple(state.shape) for state in bad]))
+        with pytest.raises(
+            ValueError, match=rf"{layer_name} expects `initial_state`.*{shapes}"
+        ):
+            layer(x, initial_state=bad)

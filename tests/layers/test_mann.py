@@ -397,3 +397,10 @@ def test_fixed_point_accumulator_is_rejected():
                 quantization=QuantizationConfig(accumulator="fixed_point"),
             )
         )
+
+
+def test_unknown_feature_dimension_is_rejected():
+    with pytest.raises(
+        ValueError, match=r"last dimension.*\(None, None, None\)"
+    ):
+        MANNLayer(4, memory_size=3, memory_width=2)(keras.Input((None, None)))
