@@ -165,7 +165,7 @@ class MemoryNetwork(keras.layers.Layer):
     >>> layer = keras_memattn.layers.MemoryNetwork(
     ...     vocabulary_size=8, embedding_dim=4, similarity="hamming",
     ...     quantization="fixed_point")
-    >>> layer([story, query]).shape
+    >>> tuple(layer([story, query]).shape)
     (1, 8)
 
     References:

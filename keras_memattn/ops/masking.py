@@ -57,7 +57,7 @@ def masked_softmax(logits, mask=None, axis=-1):
     ...     ops.convert_to_tensor([[1.0, 2.0, 3.0]]),
     ...     ops.convert_to_tensor([[True, True, False]]),
     ... )
-    >>> np.round(ops.convert_to_numpy(w), 3).tolist()
+    >>> np.round(ops.convert_to_numpy(w).astype(float), 3).tolist()
     [[0.269, 0.731, 0.0]]
     """
     in_dtype = keras.backend.standardize_dtype(logits.dtype)
