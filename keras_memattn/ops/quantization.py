@@ -333,7 +333,7 @@ def hamming_similarity(
             against those of `keys`.
         word_length: `N`, bits per word including the sign; 1 means binary.
         integer_bits: `I`, integer bits of the format (ignored for binary).
-        scale: $\\kappa$; Q-MANN uses 1/8.
+        scale: $\\kappa > 0$; Q-MANN uses 1/8.
         rounding: `"nearest"` or `"toward_zero"`, used to read inputs that
             are not on the grid already.
 
@@ -364,8 +364,8 @@ def hamming_similarity(
     _validation.one_of(
         "rounding", rounding, ROUNDING_MODES, "hamming_similarity"
     )
+    scale = _validation.positive_float("scale", scale, "hamming_similarity")
     keys, memory = _work_operands(keys, memory)
-    scale = float(scale)
 
     if word_length == 1:
         peak = 1.0
@@ -475,9 +475,20 @@ class QuantizationConfig:
         self.word_length = word_length
         self.integer_bits = integer_bits
         self.tensor_formats = self._check_tensor_formats(tensor_formats)
+        logits_mode = self.tensor_formats.get("logits", {}).get("mode", mode)
+        if accumulator == "fixed_point" and logits_mode != "fixed_point":
+            raise ValueError(
+                f"{owner}: `accumulator='fixed_point'` sums in the "
+                "fixed-point format of the logits, which are "
+                f"{logits_mode!r} here. Received: accumulator={accumulator!r}"
+                f", mode={mode!r}, tensor_formats={tensor_formats!r}"
+            )
+        # Only the logits are accumulated; every other tensor's config
+        # keeps the default accumulator.
         self._per_tensor = {
             name: QuantizationConfig(
-                **{**self._format(), **overrides}, accumulator=accumulator
+                **{**self._format(), **overrides},
+                accumulator=accumulator if name == "logits" else "float",
             )
             for name, overrides in self.tensor_formats.items()
         }

@@ -331,6 +331,32 @@ def test_config_rejects_bad_arguments(kwargs, name):
         QuantizationConfig(**kwargs)
 
 
+def test_fixed_point_accumulator_needs_fixed_point_logits():
+    with pytest.raises(ValueError, match="accumulator='fixed_point'.*'binary'"):
+        QuantizationConfig("binary", accumulator="fixed_point")
+    with pytest.raises(ValueError, match="accumulator='fixed_point'"):
+        QuantizationConfig(
+            accumulator="fixed_point",
+            tensor_formats={"logits": {"mode": "binary"}},
+        )
+    # Binary elsewhere is fine as long as the logits are fixed point.
+    config = QuantizationConfig(
+        "binary",
+        accumulator="fixed_point",
+        tensor_formats={"logits": {"mode": "fixed_point"}},
+    )
+    assert config.for_tensor("logits").accumulator == "fixed_point"
+    assert config.for_tensor("memory").mode == "binary"
+
+
+@pytest.mark.parametrize("scale", [0.0, -0.125, float("inf")])
+def test_hamming_similarity_rejects_non_positive_scale(scale):
+    keys = np.ones((1, 2), "float32")
+    memory = np.ones((1, 3, 2), "float32")
+    with pytest.raises(ValueError, match=f"scale={scale!r}"):
+        quantization.hamming_similarity(keys, memory, scale=scale)
+
+
 def test_config_quantize_matches_functions(rng):
     x = rng.standard_normal(20).astype("float32") * 5
     fixed = QuantizationConfig(word_length=6, integer_bits=2)
