@@ -16,6 +16,7 @@ end, so a failed run leaves nothing half-written.
 """
 
 import argparse
+import csv
 import importlib
 import json
 import os
@@ -252,8 +253,15 @@ def main(argv=None):
     try:
         return args.func(args) or 0
     except CLIError as e:
-        print(f"memattn: error: {e}", file=sys.stderr)
-        return 2
+        return report_error(e)
+
+
+def report_error(error):
+    """Prints a `CLIError` as one `memattn: error: ...` line on stderr;
+    returns the exit status, 2."""
+    message = " ".join(str(error).split())
+    print(f"memattn: error: {message}", file=sys.stderr)
+    return 2
 
 
 def _switch_backend_needed(backend):
@@ -285,6 +293,21 @@ def _load_file(path, args, class_names=None):
         )
     except (FileNotFoundError, ValueError, UnicodeDecodeError) as e:
         raise CLIError(str(e).splitlines()[0]) from None
+    except csv.Error as e:
+        raise CLIError(
+            f"cannot read {path}: {' '.join(str(e).split())} (is a quote "
+            "character left open?)"
+        ) from None
+
+
+def _dataset_missing(error):
+    """The one-line CLI message for a dataset loader's FileNotFoundError.
+
+    The loaders' message tells Python callers to pass `data_dir=`; on the
+    command line that argument is the `--data-dir` flag.
+    """
+    message = " ".join(str(error).split())
+    return message.replace("`data_dir=`", "`--data-dir DIR`")
 
 
 def _load_task(args, training, class_names=None):
@@ -339,7 +362,7 @@ def _load_task(args, training, class_names=None):
                 else ["objective", "subjective"]
             )
     except FileNotFoundError as e:
-        raise CLIError(" ".join(str(e).split())) from None
+        raise CLIError(_dataset_missing(e)) from None
     data["class_names"] = names
     data["task"] = args.task
     return data
@@ -367,6 +390,16 @@ def _validation_split(pair, fraction, seed):
 
 
 def _validate_train_args(args):
+    if args.test is not None and args.train is None:
+        if args.task not in (None, "custom"):
+            raise CLIError(
+                "--task and --train/--test are alternatives; pass one of "
+                f"them. Received: --task {args.task} --test {args.test}"
+            )
+        raise CLIError(
+            "--test needs --train (the data to train on) or, instead of "
+            f"both, a --task. Received: --test {args.test} without --train"
+        )
     if args.naive_bayes and args.task in ("babi", "copy"):
         raise CLIError(
             "--naive-bayes is for text classification; it does not apply to "
@@ -392,10 +425,14 @@ def _validate_train_args(args):
             ("units", args.units),
             ("embedding_dim", args.embedding_dim),
             ("num_heads", args.num_heads),
-            ("max_tokens", args.max_tokens),
         )
     ]
     checks += [
+        (
+            "max_tokens",
+            args.max_tokens >= 3,
+            "at least 3 (padding, OOV and one word)",
+        ),
         ("dropout", 0.0 <= args.dropout < 1.0, "in [0, 1)"),
         ("learning_rate", args.learning_rate > 0.0, "positive"),
         ("validation_split", 0.0 < args.validation_split < 1.0, "in (0, 1)"),
@@ -419,6 +456,7 @@ def _validate_train_args(args):
     errors = text_feature_errors(args)
     if errors:
         raise CLIError(errors[0])
+    _check_encoder_options(args)
     if args.data_parallel:
         import keras
 
@@ -427,6 +465,26 @@ def _validate_train_args(args):
                 "--data-parallel uses keras.distribution.DataParallel, which "
                 "Keras implements for the JAX backend only; add --backend jax"
             )
+
+
+def _check_encoder_options(args):
+    """The `text_classifier` rules on flag combinations, as CLI errors."""
+    from keras_memattn.models.text_classifier import RECURRENT_ENCODERS
+
+    if args.task in ("babi", "copy") or args.encoder in RECURRENT_ENCODERS:
+        return
+    if args.bidirectional:
+        raise CLIError(
+            "--bidirectional applies to recurrent encoders only "
+            f"({', '.join(RECURRENT_ENCODERS)}). Received: --encoder "
+            f"{args.encoder} --bidirectional"
+        )
+    if args.pooling == "last":
+        raise CLIError(
+            "--pooling last needs a recurrent encoder "
+            f"({', '.join(RECURRENT_ENCODERS)}). Received: --encoder "
+            f"{args.encoder} --pooling last"
+        )
 
 
 def _check_labels(labels, what):
@@ -447,13 +505,16 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
     from keras_memattn import datasets
     from keras_memattn import models
 
-    vectorizer = datasets.TextVectorizer(
-        max_tokens=args.max_tokens,
-        sequence_length=args.sequence_length,
-        subword_ngrams=args.subword_ngrams,
-        subword_buckets=args.subword_buckets,
-        max_subwords=args.max_subwords,
-    ).fit(train[0])
+    try:
+        vectorizer = datasets.TextVectorizer(
+            max_tokens=args.max_tokens,
+            sequence_length=args.sequence_length,
+            subword_ngrams=args.subword_ngrams,
+            subword_buckets=args.subword_buckets,
+            max_subwords=args.max_subwords,
+        ).fit(train[0])
+    except ValueError as e:
+        raise CLIError(" ".join(str(e).split())) from None
     x_train, x_val = vectorizer(train[0]), vectorizer(val[0])
     y_train, y_val = train[1], val[1]
     shards = getattr(args, "shards", 1)
@@ -464,19 +525,22 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
         n_val = len(y_val) - len(y_val) % shards
         x_train, y_train = x_train[:n_train], y_train[:n_train]
         x_val, y_val = x_val[:n_val], y_val[:n_val]
-    model = models.text_classifier(
-        encoder=args.encoder,
-        embedding_dim=args.embedding_dim,
-        units=args.units,
-        bidirectional=args.bidirectional,
-        pooling=args.pooling,
-        dropout=args.dropout,
-        num_heads=args.num_heads,
-        vectorizer=vectorizer,
-        class_names=class_names,
-        wide_ngrams=args.wide_ngrams,
-        wide_buckets=args.wide_buckets,
-    )
+    try:
+        model = models.text_classifier(
+            encoder=args.encoder,
+            embedding_dim=args.embedding_dim,
+            units=args.units,
+            bidirectional=args.bidirectional,
+            pooling=args.pooling,
+            dropout=args.dropout,
+            num_heads=args.num_heads,
+            vectorizer=vectorizer,
+            class_names=class_names,
+            wide_ngrams=args.wide_ngrams,
+            wide_buckets=args.wide_buckets,
+        )
+    except ValueError as e:
+        raise CLIError(" ".join(str(e).split())) from None
     model.compile(
         optimizer=keras.optimizers.Adam(args.learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -565,7 +629,6 @@ def _run_train(args):
             f"--train without --test); task {task!r} has one"
         )
     out = _prepare_out(args, f"{task}-{args.encoder}")
-    parent = os.path.dirname(out)
     keras.utils.set_random_seed(args.seed)
 
     distribution = None
@@ -577,7 +640,9 @@ def _run_train(args):
                 f"--batch-size must be a multiple of the {args.shards} "
                 f"devices with --data-parallel. Received: {args.batch_size}"
             )
-    tmp = tempfile.mkdtemp(prefix=".memattn-", dir=parent)
+    created = _make_folders(os.path.dirname(out))
+    tmp = tempfile.mkdtemp(prefix=".memattn-", dir=os.path.dirname(out))
+    done = False
     try:
         config = {
             k: v
@@ -660,18 +725,61 @@ def _run_train(args):
         with open(os.path.join(tmp, "metrics.json"), "w") as f:
             json.dump(results, f, indent=2)
         _move_into(tmp, out)
+        done = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not done:
+            _remove_empty(created)
     _print_summary(results, summary, out, cv)
     return 0
 
 
 def _prepare_out(args, name):
+    """The absolute `--out` folder, checked; nothing is created yet."""
     out = os.path.abspath(args.out or os.path.join("runs", name))
     if os.path.exists(out) and not os.path.isdir(out):
         raise CLIError(f"--out {out} exists and is not a folder")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
+    _check_folder_creatable("--out", out)
     return out
+
+
+def _check_folder_creatable(flag, path):
+    """Raises CLIError unless the folders above `path` exist or can be made
+    (the nearest existing one must be a writable folder)."""
+    ancestor = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        raise CLIError(
+            f"{flag} {path} cannot be created: {ancestor} is not a folder"
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise CLIError(
+            f"{flag} {path} cannot be created: {ancestor} is not writable"
+        )
+
+
+def _make_folders(path):
+    """`os.makedirs(path, exist_ok=True)`; returns the folders it created,
+    deepest first, for `_remove_empty` after a failed run."""
+    created = []
+    folder = os.path.abspath(path)
+    while not os.path.exists(folder):
+        created.append(folder)
+        folder = os.path.dirname(folder)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise CLIError(f"cannot create {path}: {e.strerror}") from None
+    return created
+
+
+def _remove_empty(folders):
+    for folder in folders:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
 
 
 def _run_sequence_task(args):
@@ -698,7 +806,7 @@ def _run_sequence_task(args):
                 args.babi_task, ten_k=args.ten_k, data_dir=args.data_dir
             )
         except FileNotFoundError as e:
-            raise CLIError(" ".join(str(e).split())) from None
+            raise CLIError(_dataset_missing(e)) from None
         name = f"babi{args.babi_task}-{args.encoder}"
     else:
         if args.copy_length < 1 or args.num_train < 1:
@@ -783,14 +891,19 @@ def _run_sequence_task(args):
             "num_examples": int(len(x)),
         }
     results["test"] = metrics
+    created = _make_folders(os.path.dirname(out))
     tmp = tempfile.mkdtemp(prefix=".memattn-", dir=os.path.dirname(out))
+    done = False
     try:
         model.save(os.path.join(tmp, "model.keras"))
         with open(os.path.join(tmp, "metrics.json"), "w") as f:
             json.dump(results, f, indent=2)
         _move_into(tmp, out)
+        done = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not done:
+            _remove_empty(created)
     shown = ", ".join(
         f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float)
     )
@@ -843,7 +956,10 @@ def _load_model(path):
     if not os.path.isfile(path):
         raise CLIError(f"model file {path} does not exist")
     try:
-        model = keras.models.load_model(path)
+        # Only `predict` is called: compile=False skips restoring the
+        # optimizer, loss and metrics, and a `jit_compile=True` saved on
+        # JAX does not turn into torch.compile under PyTorch.
+        model = keras.models.load_model(path, compile=False)
     except Exception as e:
         raise CLIError(
             f"cannot load {path}: {' '.join(str(e).split())[:300]}"
@@ -864,9 +980,13 @@ def _run_evaluate(args):
 
     from keras_memattn import models
 
+    _check_choice("split", args.split, ("test", "dev"))
+    if args.output:
+        if os.path.isdir(args.output):
+            raise CLIError(f"--output {args.output} is a folder; name a file")
+        _check_folder_creatable("--output", args.output)
     model, vectorizer, class_names = _load_model(args.model)
     data = _load_task(args, training=False, class_names=class_names)
-    _check_choice("split", args.split, ("test", "dev"))
     split = data.get(args.split)
     if split is None:
         raise CLIError(
@@ -886,8 +1006,7 @@ def _run_evaluate(args):
     )
     text = json.dumps(metrics, indent=2)
     if args.output:
-        with open(args.output, "w") as f:
-            f.write(text)
+        _write_text(args.output, text, "--output")
     print(text)
     print(
         f"accuracy {metrics['accuracy']:.4f}, macro-F1 "
@@ -895,6 +1014,23 @@ def _run_evaluate(args):
         file=sys.stderr,
     )
     return 0
+
+
+def _write_text(path, text, flag):
+    """Writes `text` to `path`, creating its folder; a failure leaves no
+    partial file and no new empty folder behind."""
+    created = _make_folders(os.path.dirname(os.path.abspath(path)))
+    existed = os.path.exists(path)
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+    except OSError as e:
+        if not existed and os.path.isfile(path):
+            os.remove(path)
+        _remove_empty(created)
+        raise CLIError(
+            f"cannot write {flag} {path}: {e.strerror or e}"
+        ) from None
 
 
 def _run_predict(args):

@@ -336,3 +336,206 @@ def test_copy_task_trains_a_sequence_model(tmp_path, capsys):
 )
 def test_sequence_task_bad_input(argv, match, capsys):
     _assert_one_line_error(capsys, argv, match)
+
+
+# ---------------------------------------------------------------------------
+# Regressions: flag combinations, files and folders.
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (
+            ["--task", "trec"],
+            "--task and --train/--test are alternatives; pass one of them. "
+            "Received: --task trec --test",
+        ),
+        (["--task", "babi"], "Received: --task babi --test"),
+        ([], "--test needs --train"),
+    ],
+)
+def test_train_test_without_train_is_an_error(extra, match, tmp_path, capsys):
+    # `--test` used to be ignored silently when training on a --task.
+    test_file = _write_tsv(tmp_path / "test.tsv", n=4)
+    out = tmp_path / "new" / "run"
+    argv = ["train", *extra, "--test", str(test_file), "--out", str(out)]
+    _assert_one_line_error(capsys, argv, match)
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (
+            ["--encoder", "self_attention", "--pooling", "last"],
+            "--pooling last needs a recurrent encoder",
+        ),
+        (
+            ["--encoder", "self_attention", "--bidirectional"],
+            "--bidirectional applies to recurrent encoders only",
+        ),
+        (
+            ["--max-tokens", "2"],
+            "--max-tokens must be at least 3 (padding, OOV and one word). "
+            "Received: --max-tokens 2",
+        ),
+    ],
+)
+def test_invalid_model_flags_fail_before_anything_is_created(
+    extra, match, tmp_path, capsys
+):
+    out = tmp_path / "new" / "run"
+    argv = _train_args(tmp_path, "--cv", "2", "--out", str(out))
+    argv += ["--max-train", "8", *extra]  # the last --pooling wins
+    _assert_one_line_error(capsys, argv, match)
+    assert not (tmp_path / "new").exists()
+
+
+def test_value_error_while_building_the_model_is_one_line(
+    tmp_path, capsys, monkeypatch
+):
+    # A rule the up-front checks do not know still reaches the user as one
+    # line with status 2, and the folders made for --out are removed again.
+    from keras_memattn import models
+
+    def refuse(**kwargs):
+        raise ValueError("text_classifier: no.\nReceived: units=4")
+
+    monkeypatch.setattr(models, "text_classifier", refuse)
+    out = tmp_path / "new" / "run"
+    argv = _train_args(tmp_path, "--cv", "2", "--max-train", "8")
+    _assert_one_line_error(
+        capsys,
+        [*argv, "--out", str(out)],
+        "text_classifier: no. Received: units=4",
+    )
+    assert not (tmp_path / "new").exists()
+
+
+def test_missing_dataset_names_the_data_dir_flag(tmp_path, capsys, monkeypatch):
+    from keras_memattn import datasets
+
+    monkeypatch.delenv("KERAS_MEMATTN_DATA", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.setenv("KERAS_MEMATTN_NO_DOWNLOAD", "1")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = cli.main(["train", "--task", "sst2", "--data-dir", str(empty)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "pass `--data-dir DIR`" in err and "KERAS_MEMATTN_DATA" in err
+    assert "data_dir=" not in err
+    # The Python API keeps naming its argument.
+    with pytest.raises(FileNotFoundError, match="data_dir="):
+        datasets.load_sst2(str(empty))
+
+
+def test_unreadable_csv_is_one_line(tmp_path, capsys, monkeypatch):
+    # A stray quote in a CSV joins the rest of the file into one field.
+    stray = tmp_path / "stray.csv"
+    stray.write_text('label,text\npos,"good film\n' + "neg,dull film\n" * 20000)
+    _assert_one_line_error(
+        capsys, ["train", "--train", str(stray), "--cv", "2"], str(stray)
+    )
+    # csv.Error itself (whatever the loader lets through) is reported too.
+    import csv
+
+    from keras_memattn import datasets
+
+    def broken(*args, **kwargs):
+        raise csv.Error("field larger than field limit (131072)")
+
+    monkeypatch.setattr(datasets, "load_text_classification", broken)
+    _assert_one_line_error(
+        capsys,
+        ["train", "--train", str(stray), "--cv", "2"],
+        f"cannot read {stray}: field larger than field limit (131072)",
+    )
+
+
+def _trained_model(tmp_path, capsys):
+    out = tmp_path / "run"
+    test_file = _write_tsv(tmp_path / "test.tsv", n=10, seed=1)
+    argv = _train_args(tmp_path, "--test", str(test_file), "--max-train", "16")
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    capsys.readouterr()
+    return out / "model.keras"
+
+
+def test_predict_and_evaluate_load_without_compiling(
+    tmp_path, capsys, monkeypatch
+):
+    # compile=True would rebuild the training setup; a jit_compile=True
+    # saved on JAX then turns into torch.compile under PyTorch (slow).
+    model_path = _trained_model(tmp_path, capsys)
+    test_file = tmp_path / "test.tsv"
+    calls = []
+    load_model = keras.models.load_model
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("compile", True))
+        return load_model(*args, **kwargs)
+
+    monkeypatch.setattr(keras.models, "load_model", spy)
+    assert cli.main(["predict", str(model_path), "good film"]) == 0
+    argv = ["evaluate", str(model_path), "--test", str(test_file)]
+    assert cli.main([*argv, "--text-column", "sentence"]) == 0
+    metrics = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert metrics["num_examples"] == 10
+    assert calls == [False, False]
+
+
+def test_evaluate_output_folder_is_created_or_refused(tmp_path, capsys):
+    model_path = _trained_model(tmp_path, capsys)
+    test_file = tmp_path / "test.tsv"
+    argv = ["evaluate", str(model_path), "--test", str(test_file)]
+    argv += ["--text-column", "sentence", "--output"]
+    output = tmp_path / "missing" / "dir" / "e.json"
+    assert cli.main([*argv, str(output)]) == 0
+    assert json.loads(output.read_text())["num_examples"] == 10
+    capsys.readouterr()
+    not_a_folder = tmp_path / "test.tsv" / "e.json"
+    _assert_one_line_error(
+        capsys, [*argv, str(not_a_folder)], "is not a folder"
+    )
+    _assert_one_line_error(capsys, [*argv, str(tmp_path)], "is a folder")
+
+
+def test_export_errors_follow_the_cli_contract(tmp_path, capsys):
+    pytest.importorskip("keras_memattn.export.cli")
+    model_path = tmp_path / "m.keras"
+    model_path.write_bytes(b"not checked before the flags")
+    out = str(tmp_path / "m.tflite")
+    for argv, match in [
+        (
+            ["export", str(tmp_path / "missing.keras"), out],
+            "missing.keras does not exist",
+        ),
+        (
+            ["export", str(model_path), out, "--quantize", "int8"],
+            "--quantize int8 needs --representative-data",
+        ),
+        (
+            [
+                "export",
+                str(model_path),
+                out,
+                "--quantize",
+                "int8",
+                "--representative-data",
+                str(tmp_path / "missing.npy"),
+            ],
+            "--representative-data " + str(tmp_path / "missing.npy"),
+        ),
+        (
+            ["export", str(model_path), out, "--batch-size", "0"],
+            "--batch-size must be a positive integer. Received: --batch-size 0",
+        ),
+    ]:
+        assert cli.main(argv) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        err = captured.err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert err.startswith("memattn: error: ") and match in err, err
+    assert os.listdir(tmp_path) == ["m.keras"]

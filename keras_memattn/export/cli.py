@@ -1,10 +1,18 @@
 """`memattn export`: convert a `.keras` file to a builtins-only `.tflite`."""
 
+import importlib.util
 import os
+import zipfile
 
 import numpy as np
 
 from keras_memattn import _compat
+from keras_memattn.cli import CLIError
+from keras_memattn.cli import _check_folder_creatable
+from keras_memattn.cli import _flag_message
+from keras_memattn.cli import _make_folders
+from keras_memattn.cli import _remove_empty
+from keras_memattn.cli import report_error
 from keras_memattn.export.tflite import QUANTIZE_MODES
 
 DESCRIPTION = """\
@@ -62,22 +70,30 @@ def add_parser(subparsers):
 
 
 def run(args):
-    """Runs `memattn export` with parsed arguments; returns the exit code."""
+    """Runs `memattn export` with parsed arguments; returns the exit code.
+
+    Bad input (a missing model or data file, an invalid flag, a model that
+    does not convert) prints one line, `memattn: error: ...`, on stderr and
+    returns 2, as the other `memattn` subcommands do.
+    """
+    try:
+        return _run(args)
+    except CLIError as e:
+        return report_error(e)
+
+
+def _run(args):
     import keras
 
     import keras_memattn  # noqa: F401 - registers the layers.
     from keras_memattn.export import tflite
 
+    _check_args(args)
     data = None
     if args.representative_data:
         data = _load_arrays(args.representative_data)
-    elif args.quantize == "int8":
-        print(
-            "error: --quantize int8 needs --representative-data "
-            "(a .npy or .npz file of typical inputs)"
-        )
-        return 2
     model_path = os.path.abspath(args.model)
+    created = _make_folders(os.path.dirname(os.path.abspath(args.output)))
     try:
         path = tflite.to_tflite(
             model_path,
@@ -88,15 +104,54 @@ def run(args):
             representative_data=data,
         )
     except (tflite.TFLiteExportError, ValueError) as e:
-        print(f"error: {e}")
-        return 1
+        _remove_empty(created)
+        raise CLIError(" ".join(str(e).split())) from None
     print(f"wrote {path} ({os.path.getsize(path) / 1024:.1f} KiB)")
     if args.verify:
-        model = keras.models.load_model(model_path)
+        # Only `predict` is called: no optimizer or loss is needed.
+        model = keras.models.load_model(model_path, compile=False)
         inputs = sample_inputs(model, args.sequence_length)
         report = tflite.verify_tflite(path, model, inputs)
         print(report.summary())
     return 0
+
+
+def _check_args(args):
+    """CLI errors for the flags, before any model is loaded."""
+    if args.batch_size < 1:
+        raise CLIError(
+            _flag_message("batch_size", args.batch_size, "a positive integer")
+        )
+    if args.sequence_length is not None and args.sequence_length < 1:
+        raise CLIError(
+            _flag_message(
+                "sequence_length", args.sequence_length, "a positive integer"
+            )
+        )
+    if args.quantize == "int8" and not args.representative_data:
+        raise CLIError(
+            "--quantize int8 needs --representative-data (a .npy or .npz "
+            "file of typical inputs). Received: --quantize int8 without "
+            "--representative-data"
+        )
+    if not os.path.isfile(args.model):
+        raise CLIError(f"model file {args.model} does not exist")
+    if args.representative_data and not os.path.isfile(
+        args.representative_data
+    ):
+        raise CLIError(
+            f"--representative-data {args.representative_data} does not "
+            "exist; pass a .npy file (one input) or a .npz file (one array "
+            "per input)"
+        )
+    if os.path.isdir(args.output):
+        raise CLIError(f"output {args.output} is a folder; name a .tflite file")
+    _check_folder_creatable("output", args.output)
+    if args.verify and importlib.util.find_spec("ai_edge_litert") is None:
+        raise CLIError(
+            "--verify runs the file in LiteRT, which is not installed; "
+            'pip install "keras-memattn[export]" or leave out --verify'
+        )
 
 
 def sample_inputs(model, sequence_length=None, num_samples=4, seed=0):
@@ -129,7 +184,16 @@ def sample_inputs(model, sequence_length=None, num_samples=4, seed=0):
 
 
 def _load_arrays(path):
-    if path.endswith(".npz"):
-        with np.load(path) as npz:
-            return [npz[name] for name in npz.files]
-    return np.load(path)
+    """The arrays of a .npy file (one input) or a .npz file (one array per
+    input, in input order)."""
+    try:
+        loaded = np.load(path)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                return [loaded[name] for name in loaded.files]
+        return loaded
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise CLIError(
+            f"cannot read --representative-data {path} as .npy or .npz: "
+            f"{' '.join(str(e).split())}"
+        ) from None

@@ -345,4 +345,44 @@ def test_cli_int8_needs_data(tmp_path, capsys):
         ["export", "m.keras", str(tmp_path / "m.tflite"), "--quantize", "int8"]
     )
     assert cli.run(args) == 2
-    assert "--representative-data" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("memattn: error: --quantize int8 needs")
+    assert "--representative-data" in captured.err
+
+
+def test_cli_missing_files_are_one_line_errors(tmp_path, capsys):
+    # A missing model or calibration file used to print `error:` on stdout
+    # with status 1, or a FileNotFoundError traceback.
+    import argparse
+
+    model_path = tmp_path / "m.keras"
+    _small_package_model().save(model_path)
+    parser = argparse.ArgumentParser(prog="memattn")
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    out = str(tmp_path / "sub" / "m.tflite")
+    missing_npy = str(tmp_path / "missing.npy")
+    bad_npz = tmp_path / "bad.npz"
+    bad_npz.write_text("not an archive")
+    for argv, match in [
+        ([str(tmp_path / "nope.keras"), out], "nope.keras does not exist"),
+        (
+            [str(model_path), out, "--quantize", "int8"]
+            + ["--representative-data", missing_npy],
+            f"--representative-data {missing_npy} does not exist",
+        ),
+        (
+            [str(model_path), out, "--quantize", "int8"]
+            + ["--representative-data", str(bad_npz)],
+            f"cannot read --representative-data {bad_npz}",
+        ),
+        ([str(model_path), out, "--sequence-length", "0"], "Received: "),
+    ]:
+        args = parser.parse_args(["export", *argv])
+        assert cli.run(args) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        err = captured.err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert err.startswith("memattn: error: ") and match in err, err
+    assert not (tmp_path / "sub").exists()
