@@ -924,9 +924,24 @@ def _maybe_scope(distribution):
     return _NullScope() if distribution is None else distribution.scope()
 
 
+# The files a run writes into `--out`.
+_RUN_FILES = ("model.keras", "metrics.json")
+
+
 def _move_into(tmp, out):
+    """Moves the run's files from `tmp` into `out`.
+
+    A run's file that this run did not write (the `model.keras` of an
+    earlier run, when a cross-validation run saves none) is removed, so
+    the folder never pairs new metrics with an old model.
+    """
     os.makedirs(out, exist_ok=True)
-    for name in os.listdir(tmp):
+    written = set(os.listdir(tmp))
+    for name in _RUN_FILES:
+        stale = os.path.join(out, name)
+        if name not in written and os.path.isfile(stale):
+            os.remove(stale)
+    for name in written:
         os.replace(os.path.join(tmp, name), os.path.join(out, name))
 
 

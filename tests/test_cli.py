@@ -539,3 +539,18 @@ def test_export_errors_follow_the_cli_contract(tmp_path, capsys):
         assert len(err.splitlines()) == 1, err
         assert err.startswith("memattn: error: ") and match in err, err
     assert os.listdir(tmp_path) == ["m.keras"]
+
+
+def test_a_run_never_leaves_an_older_model_beside_new_metrics(tmp_path):
+    # A cross-validation run writes metrics only; an earlier run's model in
+    # the same --out must not stay next to them.
+    out, tmp = tmp_path / "out", tmp_path / "tmp"
+    out.mkdir()
+    tmp.mkdir()
+    (out / "model.keras").write_text("old model")
+    (out / "metrics.json").write_text("old metrics")
+    (out / "notes.txt").write_text("the user's file")
+    (tmp / "metrics.json").write_text("new metrics")
+    cli._move_into(str(tmp), str(out))
+    assert sorted(os.listdir(out)) == ["metrics.json", "notes.txt"]
+    assert (out / "metrics.json").read_text() == "new metrics"

@@ -196,7 +196,7 @@ class NaiveBayesNgrams(keras.layers.Layer):
         self.temperature.assign(1.0)
         return self
 
-    def calibrate(self, ids, labels, batch_size=1024):
+    def calibrate(self, ids, labels, batch_size=None):
         """Fits the temperature to held-out data; returns it.
 
         Chooses the temperature `T` in `[0.01, 1e4]` that minimizes the
@@ -207,12 +207,20 @@ class NaiveBayesNgrams(keras.layers.Layer):
         Args:
             ids: int array-like `(num_texts, length)`, as for `adapt`.
             labels: int array-like `(num_texts,)`.
-            batch_size: texts scored at a time.
+            batch_size: texts scored at a time. By default as many as
+                keep the pairwise comparison of a batch (`batch *
+                length**2`) within about 16 million, and at most 1,024.
 
         Returns:
             The fitted temperature, a float.
         """
         ids, labels = self._check_data(ids, labels, "calibrate")
+        if batch_size is None:
+            length = max(int(ids.shape[1]), 1)
+            batch_size = min(1024, max(1, 2**24 // length**2))
+        batch_size = _validation.positive_int(
+            "batch_size", batch_size, "NaiveBayesNgrams.calibrate"
+        )
         if not self.built:
             self.build()
         self.temperature.assign(1.0)

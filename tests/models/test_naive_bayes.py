@@ -112,6 +112,17 @@ def test_calibrate_fits_the_temperature_and_keeps_the_predictions():
     assert float(keras.ops.convert_to_numpy(layer.temperature)) == 1.0
 
 
+def test_calibrate_batches_long_texts_by_default():
+    # 40 texts of 1,000 ids: one batch of all would compare 40 million
+    # pairs; the default batch keeps it near 16 million, same result.
+    ids, labels = _data(texts=40, length=1000)
+    layer = NaiveBayesNgrams(30, 3).adapt(ids, labels)
+    default = layer.calibrate(ids, labels)
+    assert layer.calibrate(ids, labels, batch_size=40) == pytest.approx(default)
+    with pytest.raises(ValueError, match="batch_size=0"):
+        layer.calibrate(ids, labels, batch_size=0)
+
+
 def test_harness():
     ids, _ = _data(texts=4)
     harness.run_layer_test(
