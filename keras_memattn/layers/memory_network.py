@@ -145,7 +145,11 @@ class MemoryNetwork(keras.layers.Layer):
     Call arguments:
         inputs: a list `[story, query]` of integer tensors: `story` of
             shape `(batch, facts, words)` and `query` of shape
-            `(batch, query_words)`.
+            `(batch, query_words)`, with the same batch size; ids in
+            `[0, vocabulary_size)`, 0 being padding. Ids outside that range
+            raise a `ValueError` when the values are known at call time;
+            inside a compiled function, where they cannot be checked, they
+            count as padding.
         return_attention_scores: if True, also return the attention weights
             of every hop. Defaults to False.
         training: whether the call is in training mode (only the temporal
