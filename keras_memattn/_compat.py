@@ -69,18 +69,40 @@ def nested_layers(model):
     return list(model._flatten_layers(include_self=False))
 
 
-def first_call_arguments(layer):
-    """`(args, kwargs)` of the first call of `layer` in a functional graph.
+def call_arguments(layer):
+    """`(args, kwargs)` of every call of `layer` in a functional graph.
 
     Keras keeps each call's arguments on the layer's inbound nodes; this is
-    the only record of keyword arguments such as `attention_mask`. Returns
-    None when the layer has no inbound node.
+    the only record of keyword arguments such as `attention_mask`. A layer
+    shared between models has one entry per call, in call order; the list
+    is empty when the layer has no inbound node.
     """
-    nodes = getattr(layer, "_inbound_nodes", None)
-    if not nodes:
-        return None
-    arguments = nodes[0].arguments
-    return tuple(arguments.args), dict(arguments.kwargs)
+    nodes = getattr(layer, "_inbound_nodes", None) or []
+    return [
+        (tuple(node.arguments.args), dict(node.arguments.kwargs))
+        for node in nodes
+    ]
+
+
+def model_input(model):
+    """The symbolic input structure of a built functional or Sequential model.
+
+    `keras.Sequential` has no `input` of its own (the property it inherits
+    raises even when the model was built from `keras.Input`), but its
+    public `inputs` list is set once it is built. Raises `AttributeError`
+    or `ValueError` when the model's inputs are unknown.
+    """
+    try:
+        return model.input
+    except (AttributeError, ValueError):
+        inputs = (
+            getattr(model, "inputs", None)
+            if isinstance(model, keras.Sequential)
+            else None
+        )
+        if not inputs:
+            raise
+        return inputs[0] if len(inputs) == 1 else list(inputs)
 
 
 def call_has_training_arg(layer):

@@ -34,10 +34,10 @@ def accepts_argument(layer, argument):
         return False
 
 
-def _call_arguments(layer):
-    """`(args, kwargs)` of the layer's first call, as KerasTensors."""
-    recorded = _compat.first_call_arguments(layer)
-    if recorded is not None:
+def _recorded_calls(layer):
+    """`(args, kwargs)` of each of the layer's calls, as KerasTensors."""
+    recorded = _compat.call_arguments(layer)
+    if recorded:
         return recorded
     try:
         inputs = layer.input
@@ -47,7 +47,12 @@ def _call_arguments(layer):
             "Sequential model, so its inputs are unknown. Build the model "
             "with the functional API or `keras.Sequential` first."
         ) from e
-    return (inputs,), {}
+    return [((inputs,), {})]
+
+
+def _tensors(args, kwargs):
+    flat = keras.tree.flatten((args, kwargs))
+    return [t for t in flat if isinstance(t, keras.KerasTensor)]
 
 
 class LayerProbe:
@@ -61,18 +66,30 @@ class LayerProbe:
     def __init__(self, model, layer):
         self.layer = layer
         try:
-            model_inputs = model.input
+            model_inputs = _compat.model_input(model)
         except (AttributeError, ValueError) as e:
             raise ValueError(
                 "The attention and memory callbacks need a functional or "
                 "Sequential model whose inputs are known. Received a model "
                 f"of type {type(model).__name__} without symbolic inputs."
             ) from e
-        self._args, self._kwargs = _call_arguments(layer)
-        self._kwargs.pop("training", None)
-        flat = keras.tree.flatten((self._args, self._kwargs))
-        self._tensors = [t for t in flat if isinstance(t, keras.KerasTensor)]
-        self._feed = keras.Model(model_inputs, self._tensors)
+        # A layer shared with another model has calls in other graphs too:
+        # use the first call that this model's inputs feed.
+        for args, kwargs in _recorded_calls(layer):
+            kwargs.pop("training", None)
+            tensors = _tensors(args, kwargs)
+            try:
+                feed = keras.Model(model_inputs, tensors)
+            except ValueError:
+                continue
+            self._args, self._kwargs = args, kwargs
+            self._tensors, self._feed = tensors, feed
+            break
+        else:
+            raise ValueError(
+                f"Layer {layer.name!r} is not called on the inputs of model "
+                f"{model.name!r}, so it cannot be probed there."
+            )
 
     def arguments(self, inputs):
         """The layer's call arguments for `inputs`, as eager tensors.

@@ -180,7 +180,7 @@ def sample_inputs(model, sequence_length=None, num_samples=4, seed=0):
             return rng.integers(0, high, size=shape).astype(tensor.dtype)
         return rng.standard_normal(shape).astype(tensor.dtype)
 
-    return keras.tree.map_structure(draw, model.input)
+    return keras.tree.map_structure(draw, _compat.model_input(model))
 
 
 def _load_arrays(path):

@@ -180,6 +180,8 @@ def to_tflite(
             "full-integer conversion calibrates activation ranges on it. "
             "Received: representative_data=None"
         )
+    if representative_data is not None:
+        representative_data = _fixed_representative(representative_data)
     path = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     options = {
@@ -566,7 +568,7 @@ def _input_signature(model, batch_size, sequence_length):
     import tensorflow as tf
 
     try:
-        structure = model.input
+        structure = _compat.model_input(model)
     except (AttributeError, ValueError) as e:
         raise ValueError(
             "`to_tflite` needs a functional or Sequential model with known "
@@ -591,19 +593,60 @@ def _describe_signature(signature):
     ]
 
 
+def _is_arrays(data):
+    return isinstance(data, (np.ndarray, list, tuple, dict)) and all(
+        hasattr(x, "shape") for x in keras.tree.flatten(data)
+    )
+
+
+def _fixed_representative(data):
+    """`data` in a form that can be read more than once, checked non-empty.
+
+    A generator is read once here: the conversion and the check that the
+    converted file runs both go through the samples.
+    """
+    if not _is_arrays(data):
+        data = _Batches(data)
+    if next(_iter_batches(data, 1), None) is None:
+        raise ValueError(
+            "`representative_data` holds no samples; full-integer "
+            "conversion needs some to calibrate activation ranges. "
+            f"Received: representative_data of type {type(data).__name__} "
+            "with 0 samples"
+        )
+    return data
+
+
+class _Batches:
+    """The batches of a generator, kept so they can be read again."""
+
+    def __init__(self, batches):
+        self.batches = list(batches)
+
+    def __iter__(self):
+        return iter(self.batches)
+
+
+def _batches(arrays, batch_size):
+    """Splits arrays into batches; the last is completed by wrapping around
+    to the first samples, so no sample is dropped and fewer samples than
+    `batch_size` still make one batch."""
+    count = len(arrays[0])
+    for start in range(0, count, batch_size):
+        rows = np.arange(start, start + batch_size) % count
+        yield [x[rows] for x in arrays]
+
+
 def _iter_batches(data, batch_size):
     """Yields lists of float/int arrays of `batch_size` samples."""
-    if isinstance(data, (np.ndarray, list, tuple, dict)) and all(
-        hasattr(x, "shape") for x in keras.tree.flatten(data)
-    ):
-        arrays = [np.asarray(x) for x in keras.tree.flatten(data)]
-        for start in range(0, len(arrays[0]) - batch_size + 1, batch_size):
-            yield [x[start : start + batch_size] for x in arrays]
-        return
-    for item in data:
+    if _is_arrays(data):
+        items = [data]
+    else:
+        items = data
+    for item in items:
         arrays = [np.asarray(x) for x in keras.tree.flatten(item)]
-        for start in range(0, len(arrays[0]) - batch_size + 1, batch_size):
-            yield [x[start : start + batch_size] for x in arrays]
+        if len(arrays[0]):
+            yield from _batches(arrays, batch_size)
 
 
 def _save_representative(data, path):

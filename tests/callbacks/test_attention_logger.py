@@ -166,3 +166,29 @@ def test_missing_tensorflow_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorflow", None)
     with pytest.raises(ImportError, match=r"keras-memattn\[tensorflow\]"):
         _tensorboard.import_tensorflow()
+
+
+def test_sequential_model_and_shared_layers():
+    # `keras.Sequential` has no `input` of its own in Keras 3.
+    functional = _package_model()
+    sequential = keras.Sequential(
+        [keras.Input((6,), dtype="int32")] + functional.layers[1:]
+    )
+    want = keras_memattn.callbacks.get_attention_scores(
+        functional, IDS, "self_attention"
+    )
+    got = keras_memattn.callbacks.get_attention_scores(
+        sequential, IDS, "self_attention"
+    )
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    # The same layers called again in a second model: the probe uses the
+    # call that the second model's inputs feed.
+    inputs = keras.Input((6,), dtype="int32")
+    x = inputs
+    for layer in functional.layers[1:-1]:
+        x = layer(x)
+    encoder = keras.Model(inputs, x)
+    got = keras_memattn.callbacks.get_attention_scores(
+        encoder, IDS, "self_attention"
+    )
+    np.testing.assert_allclose(got, want, atol=1e-6)

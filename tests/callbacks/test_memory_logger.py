@@ -89,3 +89,16 @@ def test_errors(tmp_path):
         keras_memattn.callbacks.MemoryAddressingLogger(
             str(tmp_path), IDS, freq=0
         )
+
+
+def test_sequential_model():
+    # `keras.Sequential` has no `input` of its own in Keras 3.
+    functional = _model()
+    sequential = keras.Sequential(
+        [keras.Input((None,), dtype="int32")] + functional.layers[1:]
+    )
+    want = keras_memattn.callbacks.get_memory_addressing(functional, IDS, "memory")
+    got = keras_memattn.callbacks.get_memory_addressing(sequential, IDS, "memory")
+    assert want.keys() == got.keys()
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], atol=1e-6)

@@ -386,3 +386,42 @@ def test_cli_missing_files_are_one_line_errors(tmp_path, capsys):
         assert len(err.splitlines()) == 1, err
         assert err.startswith("memattn: error: ") and match in err, err
     assert not (tmp_path / "sub").exists()
+
+
+@tf_only
+def test_sequential_model_exports(tmp_path):
+    # `keras.Sequential` has no `input` of its own in Keras 3.
+    model = keras.Sequential(
+        [
+            keras.Input((None,), dtype="int32"),
+            keras.layers.Embedding(50, 8, mask_zero=True),
+            keras_memattn.layers.MANNLayer(8, memory_size=4, memory_width=3),
+            keras.layers.Dense(3),
+        ]
+    )
+    path = export.to_tflite(model, tmp_path / "sequential.tflite")
+    report = export.verify_tflite(path, model, _ids(batch=3, steps=6, high=50))
+    assert report.max_abs_diff < FLOAT_ATOL, report.summary()
+
+
+def test_representative_batches_keep_every_sample():
+    from keras_memattn.export import tflite
+
+    data = np.arange(7)[:, None]
+    batches = list(tflite._iter_batches(data, 4))
+    assert [b[0].ravel().tolist() for b in batches] == [
+        [0, 1, 2, 3],
+        [4, 5, 6, 0],
+    ]
+    # Fewer samples than a batch still make one (repeated) batch.
+    assert [
+        b[0].ravel().tolist() for b in tflite._iter_batches(data[:3], 4)
+    ] == [[0, 1, 2, 0]]
+    # A generator is read once and can then be read again.
+    stream = tflite._fixed_representative(x for x in (data[:2], data[2:5]))
+    assert len(list(tflite._iter_batches(stream, 1))) == 5
+    assert len(list(tflite._iter_batches(stream, 1))) == 5
+    with pytest.raises(ValueError, match="0 samples"):
+        tflite._fixed_representative(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="0 samples"):
+        tflite._fixed_representative(iter([]))
