@@ -7,6 +7,7 @@ result is cast back to the input dtype.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 __all__ = ["large_negative", "masked_softmax"]
@@ -66,7 +67,19 @@ def masked_softmax(logits, mask=None, axis=-1):
     if mask is None:
         return ops.cast(ops.softmax(x, axis=axis), in_dtype)
     mask = ops.cast(mask, "bool")
-    x = ops.where(mask, x, large_negative(work_dtype))
+    # Shift each row so that its largest unmasked logit is 0 (softmax does
+    # not change); the masked fill is then far below every unmasked logit,
+    # however negative those are.
+    lowest = float(np.finfo(work_dtype).min)
+    row_max = ops.max(ops.where(mask, x, lowest), axis=axis, keepdims=True)
+    row_max = ops.where(
+        ops.any(mask, axis=axis, keepdims=True),
+        row_max,
+        ops.zeros_like(row_max),
+    )
+    x = ops.where(
+        mask, x - ops.stop_gradient(row_max), large_negative(work_dtype)
+    )
     weights = ops.softmax(x, axis=axis)
     # Exact zeros at masked positions, including every position of a row
     # with nothing unmasked, where the softmax above is uniform.

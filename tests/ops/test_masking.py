@@ -42,3 +42,29 @@ def test_large_negative_is_finite_in_float16():
     assert np.isfinite(np.float16(large_negative("float16")))
     assert large_negative("float32") == -1e9
     assert large_negative("bfloat16") == -1e9
+
+
+def test_rows_of_very_negative_logits_still_sum_to_one():
+    # Every kept logit below the masked fill value: the weight must still
+    # go to the kept positions (it used to go to the masked ones, which
+    # were then zeroed, leaving a row of zeros).
+    logits = ops.convert_to_tensor(
+        [[-3e10, -1e10, 5.0], [-2e9, -2e9, -2e9]], "float32"
+    )
+    mask = ops.convert_to_tensor([[True, True, False], [True, False, True]])
+    got = _np(masked_softmax(logits, mask))
+    np.testing.assert_allclose(got, [[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
+
+
+def test_mask_broadcasts_over_heads_and_gradients_stay_finite(rng):
+    logits = rng.standard_normal((2, 3, 4, 4)).astype("float32") * 1e3
+    mask = rng.random((2, 1, 4, 4)) > 0.4
+    mask[:, :, 0, 0] = True
+    mask[1, 0, 3] = False  # a fully masked query row
+    got = _np(masked_softmax(ops.convert_to_tensor(logits), mask))
+    kept = np.broadcast_to(mask, logits.shape)
+    e = np.exp(logits - np.where(kept, logits, -np.inf).max(-1, keepdims=True))
+    e = np.where(kept, e, 0.0)
+    sums = e.sum(-1, keepdims=True)
+    want = np.divide(e, sums, out=np.zeros_like(e), where=sums > 0)
+    np.testing.assert_allclose(got, want, atol=1e-6)
