@@ -385,6 +385,10 @@ class SubwordEmbedding(keras.layers.Layer):
 # A prime p with p * p < 2**31: n-gram hashes stay exact in int32 on every
 # backend.
 _NGRAM_PRIME = 46337
+# Reduces the running hash of a trigram or longer before the next word is
+# mixed in. It must differ from `_NGRAM_PRIME`: `(h * p + w) mod p` would
+# keep only the last word. `46327 * 46337 + 46336 < 2**31`.
+_NGRAM_STATE_MODULUS = 46327
 
 
 @keras.saving.register_keras_serializable(package="keras_memattn")
@@ -398,12 +402,14 @@ class HashedNgrams(keras.layers.Layer):
     vocab_size - 1`); longer n-grams are hashed in int32 arithmetic,
 
     ```
-    h = w_t mod p;  h = (h mod p) * p + (w_{t+i} mod p)  for i = 1 .. n-1
+    h = w_t mod p;  h = (h mod q_i) * p + (w_{t+i} mod p)  for i = 1 .. n-1
     id = vocab_size + h mod num_buckets
     ```
 
-    with the prime `p = 46337` (so `h < 2**31`, and for vocabularies below
-    `p` two different bigrams collide only through `mod num_buckets`).
+    with the prime `p = 46337`, `q_1 = p` and `q_i = 46327` for `i >= 2`
+    (so `h < 2**31`; for vocabularies below `p` two different bigrams
+    collide only through `mod num_buckets`, and reducing a longer n-gram's
+    running hash by a number other than `p` keeps its earlier words).
     Plain integer ops, so the ids are the same on every backend. An
     n-gram that reaches padding (id 0) gets id 0.
 
@@ -463,7 +469,8 @@ class HashedNgrams(keras.layers.Layer):
         valid = ids > 0
         for n in range(2, self.max_n + 1):
             following = ids[:, n - 1 :]
-            hashed = ops.mod(hashed[:, :-1], _NGRAM_PRIME) * _NGRAM_PRIME
+            modulus = _NGRAM_PRIME if n == 2 else _NGRAM_STATE_MODULUS
+            hashed = ops.mod(hashed[:, :-1], modulus) * _NGRAM_PRIME
             hashed = hashed + ops.mod(following, _NGRAM_PRIME)
             valid = ops.logical_and(valid[:, :-1], following > 0)
             bucket = self.vocab_size + ops.mod(hashed, self.num_buckets)

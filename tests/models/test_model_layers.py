@@ -108,8 +108,8 @@ def _ngram_reference(ids, vocab_size, num_buckets, max_n):
                 if min(window) == 0:
                     continue
                 h = window[0] % p
-                for w in window[1:]:
-                    h = (h % p) * p + w % p
+                for i, w in enumerate(window[1:]):
+                    h = (h % (p if i == 0 else 46327)) * p + w % p
                 out[b, (n - 1) * steps + t] = vocab_size + h % num_buckets
     return out
 
@@ -131,6 +131,18 @@ def test_hashed_ngrams_match_numpy(vocab_size):
     # The subword ids of a `TextVectorizer(subword_ngrams=...)` work too.
     extra = np.concatenate([ids[..., None], np.ones((3, 6, 2), "int32")], -1)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(extra)), out)
+
+
+def test_trigrams_keep_their_first_word():
+    # Trigrams that differ only in their first word are different n-grams
+    # (they once hashed to the id of their last two words' bigram).
+    ids = np.array([[5, 7, 9], [6, 7, 9]], "int32")
+    out = keras.ops.convert_to_numpy(HashedNgrams(10, 10**6, max_n=3)(ids))
+    bigram, trigrams = out[0, 4], out[:, 6]
+    assert trigrams[0] != trigrams[1]
+    assert bigram not in trigrams
+    # Bigram ids are unchanged by the trigram fix.
+    assert bigram == 10 + (7 * 46337 + 9) % 10**6
 
 
 def test_hashed_ngrams_harness():
