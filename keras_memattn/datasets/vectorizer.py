@@ -5,15 +5,38 @@ Optionally with hashed character n-grams per word (fastText subwords).
 
 import collections
 import re
+import sys
+import unicodedata
 
 import numpy as np
 
 from keras_memattn import _validation
 
-# Words (letters, digits, apostrophes inside words) and single punctuation
-# marks; punctuation such as "?" or "!" carries signal for question type and
-# sentiment, so it is kept as a token.
-_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s]", re.UNICODE)
+
+def _combining_marks():
+    """A regex character class body of the Unicode combining marks (M*).
+
+    They are not `\\w` in Python's `re`, yet belong to the word they follow:
+    vowel signs in Devanagari or Thai, accents in decomposed text.
+    """
+    ranges, start, previous = [], None, None
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code))[0] == "M":
+            if start is None:
+                start = code
+            previous = code
+        elif start is not None:
+            ranges.append((start, previous))
+            start = None
+    return "".join(f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+# Words (letters and digits, the combining marks inside them, apostrophes
+# inside words) and single punctuation marks; punctuation such as "?" or
+# "!" carries signal for question type and sentiment, so it is kept as a
+# token.
+_WORD = rf"[^\W_](?:[^\W_]|[{_combining_marks()}])*"
+_TOKEN = re.compile(rf"{_WORD}(?:'{_WORD})*|[^\w\s]", re.UNICODE)
 
 PAD_ID = 0
 OOV_ID = 1
@@ -142,6 +165,8 @@ class TextVectorizer:
         self.sequence_length = _validation.optional_positive_int(
             "sequence_length", sequence_length, "TextVectorizer"
         )
+        # Whether `fit` chooses the length (again, on every call).
+        self._length_from_data = sequence_length is None
         if (
             isinstance(length_percentile, bool)
             or not isinstance(length_percentile, (int, float))
@@ -190,6 +215,9 @@ class TextVectorizer:
                 "`TextVectorizer` expects texts as str. "
                 f"Received: {type(text).__name__}"
             )
+        # One spelling per word: "é" typed as e + combining accent and as
+        # the precomposed letter give the same token.
+        text = unicodedata.normalize("NFC", text)
         if self.lowercase:
             text = text.lower()
         return _TOKEN.findall(text)
@@ -197,12 +225,20 @@ class TextVectorizer:
     def fit(self, texts):
         """Builds the vocabulary (and the length) from training texts.
 
+        A second call starts again: the vocabulary, and the length unless
+        it was given to the constructor, come from the new texts only.
+
         Args:
-            texts: an iterable of str.
+            texts: an iterable of str (not a single str).
 
         Returns:
             `self`.
         """
+        if isinstance(texts, str):
+            raise TypeError(
+                "`TextVectorizer.fit` expects an iterable of texts, not a "
+                f"single str. Received: texts={texts[:40]!r}"
+            )
         tokenized = [self.tokenize(t) for t in texts]
         if not tokenized:
             raise ValueError("`TextVectorizer.fit` received no texts.")
@@ -214,7 +250,7 @@ class TextVectorizer:
         if self.max_tokens is not None:
             words = words[: self.max_tokens - 2]
         self.set_vocabulary(words)
-        if self.sequence_length is None:
+        if self._length_from_data:
             lengths = np.array([max(len(t), 1) for t in tokenized])
             length = int(
                 np.ceil(np.percentile(lengths, self.length_percentile))
@@ -229,6 +265,17 @@ class TextVectorizer:
         vocabulary = [str(w) for w in vocabulary]
         if len(set(vocabulary)) != len(vocabulary):
             raise ValueError("`vocabulary` must not contain duplicates.")
+        if (
+            self.max_tokens is not None
+            and len(vocabulary) + 2 > self.max_tokens
+        ):
+            raise ValueError(
+                f"`vocabulary` has {len(vocabulary)} words, more than "
+                f"`max_tokens - 2` = {self.max_tokens - 2} (ids 0 and 1 are "
+                "padding and OOV). Received: "
+                f"len(vocabulary)={len(vocabulary)}, "
+                f"max_tokens={self.max_tokens}"
+            )
         self._vocabulary = vocabulary
         self._index = {w: i + 2 for i, w in enumerate(vocabulary)}
 
@@ -284,7 +331,12 @@ class TextVectorizer:
         self._check_fitted()
         if isinstance(texts, str):
             texts = [texts]
-        length = sequence_length or self.sequence_length
+        sequence_length = _validation.optional_positive_int(
+            "sequence_length", sequence_length, "TextVectorizer.encode"
+        )
+        length = (
+            self.sequence_length if sequence_length is None else sequence_length
+        )
         if length is None:
             raise ValueError(
                 "`sequence_length` is unknown: pass it to the constructor, "

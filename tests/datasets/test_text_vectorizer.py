@@ -149,3 +149,35 @@ def test_subword_errors(kwargs, match):
         TextVectorizer(**kwargs)
     with pytest.raises(ValueError, match="subword_ngrams"):
         TextVectorizer().subword_ids("word")
+
+
+def test_combining_marks_stay_inside_words():
+    vectorizer = TextVectorizer().fit(["हिन्दी भाषा", "naïve café"])
+    assert vectorizer.tokenize("हिन्दी भाषा") == ["हिन्दी", "भाषा"]
+    # Decomposed (e + combining accent) and precomposed spellings are one
+    # word.
+    decomposed = "cafe\u0301"
+    assert vectorizer.tokenize(decomposed) == ["café"]
+    np.testing.assert_array_equal(
+        vectorizer([decomposed]), vectorizer(["café"])
+    )
+    assert vectorizer([decomposed])[0, 0] > 1  # in the vocabulary
+
+
+def test_refit_starts_again_and_arguments_are_checked():
+    vectorizer = TextVectorizer().fit(["a"])
+    assert vectorizer.sequence_length == 1
+    vectorizer.fit(["a b c d e f g h"] * 5)
+    assert vectorizer.sequence_length == 8
+    assert vectorizer.vocabulary == list("abcdefgh")
+    # A length given to the constructor stays.
+    fixed = TextVectorizer(sequence_length=3).fit(["a b c d e f"])
+    assert fixed.fit(["a"]).sequence_length == 3
+    with pytest.raises(TypeError, match="not a single str"):
+        TextVectorizer().fit("a good film")
+    with pytest.raises(ValueError, match=r"len\(vocabulary\)=4, max_tokens=3"):
+        TextVectorizer(max_tokens=3, vocabulary=list("abcd"))
+    for length in (0, -2):
+        with pytest.raises(ValueError, match=f"sequence_length={length}"):
+            vectorizer.encode(["a b"], sequence_length=length)
+    assert vectorizer.encode(["a b"], sequence_length=5).shape == (1, 5)
