@@ -135,6 +135,13 @@ class PositionEmbedding(keras.layers.Layer):
 
     def call(self, inputs):
         steps = ops.shape(inputs)[1]
+        if isinstance(steps, int) and steps > self.sequence_length:
+            raise ValueError(
+                f"PositionEmbedding: the inputs have {steps} time steps, "
+                "more than the positions it has embeddings for. Received: "
+                f"inputs.shape={tuple(inputs.shape)}, "
+                f"sequence_length={self.sequence_length}"
+            )
         positions = ops.cast(self.embeddings[:steps], self.compute_dtype)
         return inputs + positions[None]
 
@@ -589,7 +596,7 @@ def text_classifier(
             `len(class_names)` when class names are given.
         embedding_dim: size of the token embeddings. Defaults to 128.
         units: size of the recurrent state (or, for `"self_attention"`, of
-            all heads together). Defaults to 128.
+            all heads together, a multiple of `num_heads`). Defaults to 128.
         bidirectional: wrap a recurrent encoder in
             `keras.layers.Bidirectional` (outputs concatenated). Defaults to
             `False`.
@@ -603,10 +610,13 @@ def text_classifier(
             on the pooled vector. Defaults to 0.
         num_heads: heads of the `"self_attention"` encoder. Defaults to 4.
         sequence_length: fixed input length, or `None` for any length.
-            Defaults to `vectorizer.sequence_length` when a vectorizer is
-            given. Required for `"self_attention"` (position embedding).
+            With a vectorizer, its `sequence_length` (the default; another
+            value is an error). Required for `"self_attention"` (position
+            embedding).
         encoder_kwargs: optional dict of extra constructor arguments for the
-            encoder layer, e.g. `{"memory_size": 32}` for `"mann"`.
+            encoder layer, e.g. `{"memory_size": 32}` for `"mann"`; not
+            `units`/`return_sequences` (recurrent) or `num_heads`/`key_dim`
+            (self-attention), which the other arguments set.
         vectorizer: optional fitted `keras_memattn.datasets.TextVectorizer`.
             It is stored in the model (a `TokenIds` layer), so the saved
             model can encode raw text (`keras_memattn.models.get_vectorizer`).
@@ -650,6 +660,12 @@ def text_classifier(
     vocab_size = _validation.positive_int(
         "vocab_size", vocab_size, "text_classifier"
     )
+    if vectorizer is not None and vocab_size < vectorizer.vocabulary_size:
+        raise ValueError(
+            "text_classifier: `vocab_size` must cover the vectorizer's ids "
+            f"(vocabulary_size={vectorizer.vocabulary_size}). Received: "
+            f"vocab_size={vocab_size}"
+        )
     num_classes = _validation.positive_int(
         "num_classes", num_classes, "text_classifier"
     )
@@ -669,8 +685,16 @@ def text_classifier(
     )
     units = _validation.positive_int("units", units, "text_classifier")
     dropout = _validation.rate("dropout", dropout, "text_classifier")
-    if sequence_length is None and vectorizer is not None:
-        sequence_length = vectorizer.sequence_length
+    if vectorizer is not None:
+        if sequence_length is None:
+            sequence_length = vectorizer.sequence_length
+        elif sequence_length != vectorizer.sequence_length:
+            raise ValueError(
+                "text_classifier: `sequence_length` must match the "
+                "vectorizer's, whose ids the model takes "
+                f"({vectorizer.sequence_length}). Received: "
+                f"sequence_length={sequence_length}"
+            )
     sequence_length = _validation.optional_positive_int(
         "sequence_length", sequence_length, "text_classifier"
     )
@@ -697,6 +721,19 @@ def text_classifier(
         "wide_buckets", wide_buckets, "text_classifier"
     )
     encoder_kwargs = dict(encoder_kwargs or {})
+    controlled = (
+        ("num_heads", "key_dim")
+        if encoder == "self_attention"
+        else ("units", "return_sequences")
+    )
+    clashes = sorted(set(encoder_kwargs) & set(controlled))
+    if clashes:
+        raise ValueError(
+            "text_classifier: `encoder_kwargs` may not set "
+            f"{', '.join(repr(k) for k in clashes)}; they follow from "
+            "`units`, `num_heads` and `pooling`. Received: "
+            f"encoder_kwargs={encoder_kwargs!r}"
+        )
     if encoder == "self_attention":
         if bidirectional:
             raise ValueError(
@@ -717,6 +754,12 @@ def text_classifier(
         num_heads = _validation.positive_int(
             "num_heads", num_heads, "text_classifier"
         )
+        if units % num_heads:
+            raise ValueError(
+                "text_classifier: with encoder='self_attention', `units` "
+                "(the size of all heads together) must be a multiple of "
+                f"`num_heads`. Received: units={units}, num_heads={num_heads}"
+            )
 
     if subword_buckets is None:
         input_shape = (sequence_length,)
@@ -747,7 +790,7 @@ def text_classifier(
         attention_cls = _package_layer(
             "MultiHeadSelfAttention", "encoder='self_attention'"
         )
-        key_dim = max(units // num_heads, 1)
+        key_dim = units // num_heads
         encoder_kwargs.setdefault("dropout", dropout)
         x = PositionEmbedding(sequence_length, name="position_embedding")(x)
         attended = attention_cls(

@@ -222,6 +222,15 @@ def test_mixed_precision_outputs_float32():
         ({"wide_ngrams": 0}, "wide_ngrams=0"),
         ({"wide_ngrams": 2, "wide_buckets": 0}, "wide_buckets=0"),
         ({"subword_buckets": 0}, "subword_buckets=0"),
+        (
+            {"encoder": "self_attention", "units": 6, "num_heads": 4},
+            "units=6, num_heads=4",
+        ),
+        ({"encoder_kwargs": {"return_sequences": True}}, "'return_sequences'"),
+        (
+            {"encoder": "self_attention", "encoder_kwargs": {"key_dim": 2}},
+            "'key_dim'",
+        ),
     ],
 )
 def test_argument_errors(kwargs, match):
@@ -239,6 +248,25 @@ def test_subword_buckets_must_match_vectorizer():
         models.text_classifier(
             "lstm", num_classes=2, vectorizer=vectorizer, subword_buckets=8
         )
+
+
+def test_vocab_size_and_sequence_length_must_fit_the_vectorizer():
+    vectorizer = datasets.TextVectorizer().fit(TEXTS)
+    with pytest.raises(ValueError, match="vocab_size=3"):
+        models.text_classifier(
+            "lstm", vocab_size=3, num_classes=2, vectorizer=vectorizer
+        )
+    wrong = vectorizer.sequence_length + 2
+    with pytest.raises(ValueError, match=f"sequence_length={wrong}"):
+        models.text_classifier(
+            "lstm", num_classes=2, vectorizer=vectorizer, sequence_length=wrong
+        )
+
+
+def test_position_embedding_rejects_longer_inputs():
+    layer = models.PositionEmbedding(4)
+    with pytest.raises(ValueError, match="sequence_length=4"):
+        layer(np.zeros((2, 6, 3), "float32"))
 
 
 def test_classification_metrics():
