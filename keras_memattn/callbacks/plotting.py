@@ -7,6 +7,7 @@ plotting works on machines without a display.
 
 import math
 
+import keras
 import numpy as np
 
 _MAX_PANELS = 16
@@ -28,7 +29,9 @@ def _pyplot():
 
 def _as_panels(scores):
     """Returns `scores` as `(panels, rows, cols)` float32 and panel titles."""
-    scores = np.asarray(scores, dtype="float32")
+    # Backend tensors too: a PyTorch tensor that requires grad (the scores
+    # of a layer called outside `no_grad`) refuses a plain `np.asarray`.
+    scores = np.asarray(keras.ops.convert_to_numpy(scores), dtype="float32")
     if scores.ndim == 1:
         return scores[None, None, :], [None]
     if scores.ndim == 2:

@@ -67,3 +67,14 @@ def test_rejects_bad_rank():
 def test_rejects_too_many_tokens():
     with pytest.raises(ValueError, match=r"len\(tokens\)=4"):
         plot_attention(np.ones(3) / 3, tokens=list("abcd"))
+
+
+def test_scores_straight_from_a_layer_call():
+    # On PyTorch these scores require grad, which a plain `np.asarray`
+    # refuses.
+    from keras_memattn.layers import MultiHeadSelfAttention
+
+    x = np.random.default_rng(0).standard_normal((1, 5, 8)).astype("float32")
+    _, scores = MultiHeadSelfAttention(2, 4)(x, return_attention_scores=True)
+    fig = plot_attention(scores[0], tokens=list("abcde"))
+    assert len(_heat_axes(fig)) == 2
