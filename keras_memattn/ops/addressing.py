@@ -89,8 +89,19 @@ def similarity(keys, memory, kind="cosine", epsilon=1e-6, **hamming_kwargs):
     [[1.0, 0.0, -1.0]]
     """
     _validation.one_of("kind", kind, SIMILARITIES)
+    epsilon = _validation.positive_float("epsilon", epsilon, "similarity")
     keys = ops.convert_to_tensor(keys)
     memory = ops.convert_to_tensor(memory)
+    if len(memory.shape) < 2 or (
+        keys.shape[-1] is not None
+        and memory.shape[-1] is not None
+        and keys.shape[-1] != memory.shape[-1]
+    ):
+        raise ValueError(
+            "similarity: `keys` (..., D) and `memory` (..., N, D) must have "
+            f"the same width D. Received: keys.shape={tuple(keys.shape)}, "
+            f"memory.shape={tuple(memory.shape)}"
+        )
     work = _work_dtype(keys, memory)
     keys, memory = _to_work(work, keys, memory)
     if kind == "hamming":
@@ -109,7 +120,7 @@ def similarity(keys, memory, kind="cosine", epsilon=1e-6, **hamming_kwargs):
     dot = ops.sum(ops.expand_dims(keys, -2) * memory, axis=-1)
     if kind == "dot":
         return dot
-    eps2 = float(epsilon) ** 2
+    eps2 = epsilon**2
     key_norm = ops.sqrt(
         ops.sum(ops.square(keys), axis=-1, keepdims=True) + eps2
     )
@@ -187,6 +198,13 @@ def interpolate(content, previous, gate):
     gate = ops.convert_to_tensor(gate)
     work = _work_dtype(content, previous, gate)
     content, previous, gate = _to_work(work, content, previous, gate)
+    if len(gate.shape) != len(content.shape) or gate.shape[-1] not in (1, None):
+        raise ValueError(
+            "interpolate: `gate` must have shape (..., 1) with the rank of "
+            "`content` (..., N), so that it broadcasts over the slots only. "
+            f"Received: gate.shape={tuple(gate.shape)}, "
+            f"content.shape={tuple(content.shape)}"
+        )
     return gate * content + (1.0 - gate) * previous
 
 
@@ -219,6 +237,13 @@ def circular_shift(weights, shift):
     shift = ops.convert_to_tensor(shift)
     work = _work_dtype(weights, shift)
     weights, shift = _to_work(work, weights, shift)
+    if len(shift.shape) != len(weights.shape):
+        raise ValueError(
+            "circular_shift: `shift` (..., 2 * S + 1) must have the rank of "
+            "`weights` (..., N), one distribution per row of weights. "
+            f"Received: shift.shape={tuple(shift.shape)}, "
+            f"weights.shape={tuple(weights.shape)}"
+        )
     width = shift.shape[-1]
     if width is None or width % 2 != 1:
         raise ValueError(
@@ -263,7 +288,8 @@ def sharpen(weights, gamma, epsilon=1e-6):
     gamma = ops.convert_to_tensor(gamma)
     work = _work_dtype(weights, gamma)
     weights, gamma = _to_work(work, weights, gamma)
-    logits = gamma * ops.log(ops.maximum(weights, 0.0) + float(epsilon))
+    epsilon = _validation.positive_float("epsilon", epsilon, "sharpen")
+    logits = gamma * ops.log(ops.maximum(weights, 0.0) + epsilon)
     return ops.softmax(logits, axis=-1)
 
 

@@ -298,3 +298,21 @@ def test_hamming_arguments_need_hamming_kind():
         addressing.similarity(
             np.ones((1, 2)), np.ones((1, 3, 2)), "dot", word_length=4
         )
+
+
+def test_mismatched_shapes_and_bad_epsilon_are_rejected():
+
+    keys = np.ones((2, 3), "float32")
+    with pytest.raises(ValueError, match=r"memory.shape=\(2, 5, 4\)"):
+        addressing.similarity(keys, np.ones((2, 5, 4), "float32"))
+    with pytest.raises(ValueError, match="epsilon=0.0"):
+        addressing.similarity(keys, np.ones((2, 5, 3), "float32"), epsilon=0.0)
+    with pytest.raises(ValueError, match="epsilon=-1.0"):
+        addressing.sharpen(np.ones((2, 5), "float32"), 2.0, epsilon=-1.0)
+    # One shift distribution per row of weights: a (batch, 3) shift for
+    # (batch, heads, N) weights would shift by head instead of by example.
+    weights = np.ones((2, 2, 5), "float32") / 5
+    with pytest.raises(ValueError, match=r"shift.shape=\(2, 3\)"):
+        addressing.circular_shift(weights, np.ones((2, 3), "float32") / 3)
+    with pytest.raises(ValueError, match=r"gate.shape=\(2, 1\)"):
+        addressing.interpolate(weights, weights, np.ones((2, 1), "float32"))
