@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from keras_memattn import _validation
+
 
 def copy_task(
     num_sequences,
@@ -42,12 +44,21 @@ def copy_task(
     >>> x.shape, y.shape, w.shape
     ((4, 11, 9), (4, 11, 8), (4, 11))
     """
-    if not 1 <= min_length <= max_length:
+    owner = "copy_task"
+    num_sequences = _validation.positive_int(
+        "num_sequences", num_sequences, owner
+    )
+    min_length = _validation.positive_int("min_length", min_length, owner)
+    max_length = _validation.positive_int("max_length", max_length, owner)
+    bits = _validation.positive_int("bits", bits, owner)
+    if min_length > max_length:
         raise ValueError(
             "`min_length` must be in [1, max_length]. "
             f"Received: min_length={min_length}, max_length={max_length}"
         )
-    total_length = total_length or 2 * max_length + 1
+    if total_length is None:
+        total_length = 2 * max_length + 1
+    total_length = _validation.positive_int("total_length", total_length, owner)
     if total_length < 2 * max_length + 1:
         raise ValueError(
             "`total_length` must be at least 2 * max_length + 1. "
@@ -105,6 +116,14 @@ def associative_recall(
     >>> x.shape, y.shape, int(w[0].sum())
     ((4, 32, 8), (4, 32, 6), 3)
     """
+    owner = "associative_recall"
+    num_sequences = _validation.positive_int(
+        "num_sequences", num_sequences, owner
+    )
+    min_items = _validation.positive_int("min_items", min_items, owner)
+    max_items = _validation.positive_int("max_items", max_items, owner)
+    item_length = _validation.positive_int("item_length", item_length, owner)
+    bits = _validation.positive_int("bits", bits, owner)
     if not 2 <= min_items <= max_items:
         raise ValueError(
             "`min_items` must be in [2, max_items]. "
@@ -159,7 +178,11 @@ def adding_problem(num_sequences, length=200, seed=None):
     >>> x.shape, y.shape, x[..., 1].sum(axis=1).tolist()
     ((4, 10, 2), (4, 1), [2.0, 2.0, 2.0, 2.0])
     """
-    if isinstance(length, bool) or not isinstance(length, int) or length < 2:
+    num_sequences = _validation.positive_int(
+        "num_sequences", num_sequences, "adding_problem"
+    )
+    length = _validation.positive_int("length", length, "adding_problem")
+    if length < 2:
         raise ValueError(
             f"`length` must be an integer >= 2. Received: length={length!r}"
         )
