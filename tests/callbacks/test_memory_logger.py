@@ -97,8 +97,12 @@ def test_sequential_model():
     sequential = keras.Sequential(
         [keras.Input((None,), dtype="int32")] + functional.layers[1:]
     )
-    want = keras_memattn.callbacks.get_memory_addressing(functional, IDS, "memory")
-    got = keras_memattn.callbacks.get_memory_addressing(sequential, IDS, "memory")
+    want = keras_memattn.callbacks.get_memory_addressing(
+        functional, IDS, "memory"
+    )
+    got = keras_memattn.callbacks.get_memory_addressing(
+        sequential, IDS, "memory"
+    )
     assert want.keys() == got.keys()
     for key in want:
         np.testing.assert_allclose(got[key], want[key], atol=1e-6)
