@@ -57,8 +57,9 @@ many CPU hours; the options cut it down:
         --encoders self_attention --seeds 3 --subword-ngrams 3 5 \\
         --wide-ngrams 2 --name accuracy-trec-subwords
 
-Writes `benchmarks/results/accuracy-<backend>.json` and
-`docs/benchmarks/accuracy-<backend>.md` (see `benchmarks/common.py`).
+Writes `benchmarks/results/<name>-<backend>.json` and
+`docs/benchmarks/<name>-<backend>.md` (`--name`, default `accuracy`; see
+`benchmarks/common.py`).
 """
 
 import argparse
@@ -182,7 +183,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--name",
         default="accuracy",
-        help="report name (files accuracy-<backend>.*)",
+        help="report name (files <name>-<backend>.*)",
     )
     args = parser.parse_args(argv)
     for name in (
@@ -195,6 +196,15 @@ def parse_args(argv=None):
     ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.max_train is not None and args.max_train < 1:
+        parser.error(
+            f"--max-train must be at least 1 (leave it out for all). "
+            f"Received: {args.max_train}"
+        )
+    if args.patience < 0:
+        parser.error(
+            f"--patience must be at least 0. Received: {args.patience}"
+        )
     for error in cli.text_feature_errors(args):
         parser.error(error)
     if not 0 < args.length_percentile <= 100:

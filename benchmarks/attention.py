@@ -261,6 +261,8 @@ def main():
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1. Received: {args.repeats}")
     if args.memory_child:
         _memory_child(args.memory_child)
         return

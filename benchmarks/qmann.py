@@ -137,7 +137,10 @@ def main():
         help="training processes run in parallel (one per CPU core)",
     )
     parser.add_argument(
-        "--configs", nargs="+", default=[config[0] for config in CONFIGS]
+        "--configs",
+        nargs="+",
+        default=[config[0] for config in CONFIGS],
+        choices=[config[0] for config in CONFIGS],
     )
     args = babi.apply_defaults(parser.parse_args())
     tasks = list(args.tasks)
@@ -212,6 +215,12 @@ def main():
         flags.append(f"--weight-tying {args.weight_tying}")
     if args.linear_start:
         flags.append("--linear-start")
+    if args.configs != [config[0] for config in CONFIGS]:
+        flags.append(f"--configs {' '.join(args.configs)}")
+    if args.seed != 0:
+        flags.append(f"--seed {args.seed}")
+    if args.integer_bits != 3:
+        flags.append(f"--integer-bits {args.integer_bits}")
     if args.logits_integer_bits is not None:
         flags.append(f"--logits-integer-bits {args.logits_integer_bits}")
     flags.append(f"--hamming-scale {args.hamming_scale}")

@@ -91,6 +91,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
+    for flag in ("steps", "log-every", "batch-size", "units", "length"):
+        if getattr(args, flag.replace("-", "_")) < 1:
+            parser.error(f"--{flag} must be at least 1")
 
     results = [train(kind, args) for kind in args.models]
     print(

@@ -51,6 +51,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
+    for flag in ("steps", "log-every", "batch-size"):
+        if getattr(args, flag.replace("-", "_")) < 1:
+            parser.error(f"--{flag} must be at least 1")
 
     keras.utils.set_random_seed(args.seed)
     # Similar parameter counts: MANN with a 100-unit LSTM controller and an

@@ -2,7 +2,7 @@
 
 SUBJ has no fixed split; the literature reports 10-fold cross-validation.
 This script builds the 10 stratified folds and, by default, trains and
-tests on the first of them (several minutes on a 2-core CPU);
+tests on the first of them (under a minute on a 2-core CPU);
 `--run-folds 10` runs the whole protocol. For each fold the vocabulary is
 fitted on that fold's training part only. Prints accuracy per fold and the
 mean +- std. With `--naive-bayes`, each trained model is also averaged
@@ -98,6 +98,10 @@ def main():
     )
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
+    if not 1 <= args.run_folds <= args.folds:
+        parser.error(
+            f"--run-folds must be in [1, --folds]. Received: {args.run_folds}"
+        )
 
     texts, labels = keras_memattn.datasets.load_subj(args.data_dir)
     folds = keras_memattn.datasets.cross_validation_splits(
