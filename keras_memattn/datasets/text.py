@@ -554,6 +554,12 @@ def load_text_classification(
         raise ValueError(f"{path} has no data rows.")
     texts, raw_labels = [], []
     for line_number, row in enumerate(rows, start=2 if has_header else 1):
+        if header is not None and len(row) > len(header):
+            raise ValueError(
+                f"{path}: row {line_number} has {len(row)} fields but the "
+                f"header names {len(header)}; a delimiter inside a text "
+                "would cut it silently (quote such fields in a CSV file)."
+            )
         if max(label_index, text_index) >= len(row):
             raise ValueError(
                 f"{path}: row {line_number} has {len(row)} fields; expected "

@@ -186,6 +186,10 @@ def test_load_text_classification_errors(tmp_path):
         datasets.load_text_classification(path, class_names=["0"])
     with pytest.raises(ValueError, match="integer index"):
         datasets.load_text_classification(path, has_header=False)
+    extra = tmp_path / "extra.tsv"
+    extra.write_text("label\ttext\n1\tfine\n0\ta\ttab\n")
+    with pytest.raises(ValueError, match="row 3 has 3 fields but the header"):
+        datasets.load_text_classification(extra)
     empty_label = tmp_path / "empty_label.tsv"
     empty_label.write_text("label\ttext\n1\tfine\n \tno label\n")
     with pytest.raises(ValueError, match="row 3 has an empty label"):
