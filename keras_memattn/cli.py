@@ -673,6 +673,9 @@ def _run_train(args):
                     train, val = _validation_split(
                         train, args.validation_split, args.seed
                     )
+                    _check_labels(
+                        train[1], "training (after holding out validation data)"
+                    )
                 model, metrics = _fit_and_score(
                     train, val, test, class_names, args, args.tensorboard
                 )
@@ -699,6 +702,11 @@ def _run_train(args):
                     train = _subset((texts, labels), train_idx)
                     train, val = _validation_split(
                         train, args.validation_split, args.seed + k
+                    )
+                    _check_labels(
+                        train[1],
+                        f"fold {k + 1} training (after holding out validation "
+                        "data)",
                     )
                     log_dir = (
                         None

@@ -554,3 +554,27 @@ def test_a_run_never_leaves_an_older_model_beside_new_metrics(tmp_path):
     cli._move_into(str(tmp), str(out))
     assert sorted(os.listdir(out)) == ["metrics.json", "notes.txt"]
     assert (out / "metrics.json").read_text() == "new metrics"
+
+
+def test_single_class_left_after_the_validation_split(tmp_path, capsys):
+    # Three examples, one of them of the second class: the held-out third
+    # can take it, leaving one class to train on.
+    train = tmp_path / "tiny.tsv"
+    train.write_text(
+        "label\tsentence\nneg\tbad film\nneg\tdull film\npos\tgood\n"
+    )
+    test = _write_tsv(tmp_path / "test.tsv", n=6)
+    out = tmp_path / "out"
+    for seed in range(20):
+        argv = [
+            "train", "--train", str(train), "--test", str(test),
+            "--text-column", "sentence", "--validation-split", "0.34",
+            "--seed", str(seed), "--epochs", "1", "--out", str(out),
+        ]  # fmt: skip
+        order = np.random.default_rng(seed).permutation(3)
+        if order[0] == 2:  # the "pos" row is held out
+            _assert_one_line_error(
+                capsys, argv, "after holding out validation data", str(out)
+            )
+            return
+    pytest.fail("no seed held out the single positive example")
