@@ -3,6 +3,32 @@
 import numpy as np
 
 
+def _class_ids(name, values):
+    """`values` as int64 class ids `(n,)`; `(n, 1)` is accepted too."""
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(
+            f"`{name}` must hold integer class ids of shape (n,) or (n, 1); "
+            "for one-hot labels or probabilities pass `argmax(axis=-1)`. "
+            f"Received: {name}.shape={array.shape}"
+        )
+    if array.size and not (
+        np.issubdtype(array.dtype, np.integer)
+        or np.issubdtype(array.dtype, np.bool_)
+        or (
+            np.issubdtype(array.dtype, np.floating)
+            and np.all(array == np.round(array))
+        )
+    ):
+        raise ValueError(
+            f"`{name}` must hold integer class ids, not scores or names. "
+            f"Received: {name} of dtype {array.dtype}, e.g. {array[:3]!r}"
+        )
+    return array.astype("int64")
+
+
 def classification_metrics(y_true, y_pred, class_names=None):
     """Accuracy, macro-F1 and the scikit-learn classification report.
 
@@ -24,12 +50,12 @@ def classification_metrics(y_true, y_pred, class_names=None):
     metrics = keras_memattn.models.classification_metrics([0, 1, 1], [0, 1, 0])
     ```
     """
-    y_true = np.asarray(y_true).astype("int64").reshape(-1)
-    y_pred = np.asarray(y_pred).astype("int64").reshape(-1)
+    y_true = _class_ids("y_true", y_true)
+    y_pred = _class_ids("y_pred", y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(
             "`y_true` and `y_pred` must have the same length. Received: "
-            f"{y_true.shape[0]} and {y_pred.shape[0]}"
+            f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}"
         )
     if class_names is not None:
         labels = np.arange(len(class_names))
@@ -88,8 +114,21 @@ def summarize_folds(fold_metrics):
     summary = keras_memattn.models.summarize_folds(folds)
     ```
     """
+    fold_metrics = list(fold_metrics)
+    if not fold_metrics:
+        raise ValueError(
+            "`fold_metrics` must hold the metrics of at least one fold. "
+            "Received: fold_metrics=[]"
+        )
     summary = {}
     for key in ("accuracy", "macro_f1"):
+        missing = [i for i, m in enumerate(fold_metrics) if key not in m]
+        if missing:
+            raise ValueError(
+                f"Each fold's metrics need {key!r} (from "
+                f"`classification_metrics`). Received: fold {missing[0]} "
+                f"with keys {sorted(fold_metrics[missing[0]])}"
+            )
         values = np.array([m[key] for m in fold_metrics], dtype="float64")
         summary[key] = {
             "mean": float(values.mean()),

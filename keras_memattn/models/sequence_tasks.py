@@ -45,7 +45,23 @@ def babi_memory_network(
     """
     from keras_memattn.layers import MemoryNetwork
 
-    story = keras.Input(tuple(story_shape), dtype="int32", name="story")
+    owner = "babi_memory_network"
+    if (
+        isinstance(story_shape, (str, bytes))
+        or not hasattr(story_shape, "__len__")
+        or len(story_shape) != 2
+    ):
+        raise ValueError(
+            f"{owner}: `story_shape` must be a pair (facts, words), facts "
+            f"may be None. Received: story_shape={story_shape!r}"
+        )
+    facts, words = story_shape
+    story_shape = (
+        _validation.optional_positive_int("story_shape[0]", facts, owner),
+        _validation.positive_int("story_shape[1]", words, owner),
+    )
+    query_length = _validation.positive_int("query_length", query_length, owner)
+    story = keras.Input(story_shape, dtype="int32", name="story")
     query = keras.Input((query_length,), dtype="int32", name="query")
     memory_network_kwargs.setdefault(
         "embeddings_initializer", keras.initializers.RandomNormal(stddev=0.1)
@@ -98,6 +114,12 @@ def copy_model(encoder="mann", units=64, bits=8, **encoder_kwargs):
         "lstm": keras.layers.LSTM,
         "gru": keras.layers.GRU,
     }
+    if "return_sequences" in encoder_kwargs:
+        raise ValueError(
+            "copy_model: the encoder always returns sequences (one output "
+            "per step); `return_sequences` cannot be set. Received: "
+            f"return_sequences={encoder_kwargs['return_sequences']!r}"
+        )
     if encoder == "mann":
         encoder_kwargs.setdefault("addressing", "ntm")
     inputs = keras.Input((None, bits + 1), name="bits")

@@ -284,6 +284,46 @@ def test_classification_metrics():
     assert summary["accuracy"]["std"] == pytest.approx(0.1)
 
 
+def test_classification_metrics_reject_scores_and_one_hot_labels():
+    with pytest.raises(ValueError, match=r"y_pred.*not scores"):
+        models.classification_metrics([0, 1, 1], [0.1, 0.9, 0.8])
+    one_hot = np.eye(3)[[0, 1, 2, 2]]
+    with pytest.raises(ValueError, match=r"y_true.shape=\(4, 3\)"):
+        models.classification_metrics(one_hot, [0, 1, 1, 1])
+    with pytest.raises(ValueError, match=r"y_true.shape=\(3,\), y_pred"):
+        models.classification_metrics([0, 1, 1], [0, 1])
+    # (n, 1) labels and whole-number floats are class ids.
+    metrics = models.classification_metrics(
+        np.array([[0], [1], [1]]), np.array([0.0, 1.0, 0.0])
+    )
+    assert metrics["accuracy"] == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="fold_metrics=\\[\\]"):
+        models.summarize_folds([])
+    with pytest.raises(ValueError, match="'macro_f1'"):
+        models.summarize_folds([{"accuracy": 0.5}])
+
+
+@pytest.mark.parametrize("devices", ["cpu:0", []])
+def test_data_parallel_rejects_a_string_or_no_devices(devices):
+    if keras.backend.backend() != "jax":
+        pytest.skip("data_parallel is for the JAX backend")
+    with pytest.raises(ValueError, match="`devices` must be"):
+        models.data_parallel(devices)
+
+
+def test_memory_task_models_check_their_arguments():
+    with pytest.raises(ValueError, match="story_shape=5"):
+        models.babi_memory_network(10, 5, 3)
+    with pytest.raises(ValueError, match=r"story_shape\[0\]=0"):
+        models.babi_memory_network(10, (0, 3), 3)
+    with pytest.raises(ValueError, match="query_length=0"):
+        models.babi_memory_network(10, (5, 3), 0)
+    model = models.babi_memory_network(10, (None, 3), 3, memory_size=8)
+    assert model.input[0].shape == (None, None, 3)
+    with pytest.raises(ValueError, match="return_sequences=False"):
+        models.copy_model("lstm", return_sequences=False)
+
+
 @pytest.mark.skipif(
     keras.backend.backend() == "jax", reason="the error is for other backends"
 )
