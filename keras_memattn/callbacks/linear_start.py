@@ -27,7 +27,10 @@ class LinearStart(keras.callbacks.Callback):
     epochs without improvement (or at `max_linear_epochs` at the latest) it
     sets the `attention_softmax` flag of every such layer of the model to 1.
     The switch is final; a model whose flag is already 1 (trained before,
-    or loaded from a file) is left as it is.
+    or loaded from a file) is left as it is. The callback counts epochs
+    and waits across `fit` calls, so a model trained one epoch per `fit`
+    switches at the same epoch as in one call; use a new callback for a
+    new model.
 
     Args:
         monitor: the logged quantity to watch. Defaults to `"val_loss"`.
@@ -35,15 +38,16 @@ class LinearStart(keras.callbacks.Callback):
             to 3.
         min_delta: smallest change that counts as an improvement. Defaults
             to 0.
-        mode: `"min"`, `"max"` or `"auto"` (`"max"` for accuracy-like
-            names, else `"min"`). Defaults to `"auto"`.
+        mode: `"min"`, `"max"` or `"auto"` (`"max"` for names that
+            contain "acc", "auc", "precision", "recall", "f1" or "top",
+            else `"min"`). Defaults to `"auto"`.
         max_linear_epochs: optional epoch count after which the softmax is
             inserted whatever the monitor does.
         verbose: print a line when the softmax is inserted. Defaults to 0.
 
     Attributes:
-        switch_epoch: the 1-based epoch after which the softmax was
-            inserted, or None.
+        switch_epoch: the 1-based epoch (counted over all `fit` calls)
+            after which the softmax was inserted, or None.
 
     Example:
 
@@ -75,18 +79,37 @@ class LinearStart(keras.callbacks.Callback):
     ):
         super().__init__()
         owner = "LinearStart"
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(
+                "LinearStart: `monitor` must be the name of a logged "
+                f"quantity, e.g. 'val_loss'. Received: monitor={monitor!r}"
+            )
         self.monitor = monitor
         self.patience = _validation.positive_int("patience", patience, owner)
         self.min_delta = abs(float(min_delta))
         mode = _validation.one_of("mode", mode, ("auto", "min", "max"), owner)
         if mode == "auto":
-            mode = "max" if "acc" in monitor else "min"
+            higher_is_better = (
+                "acc",
+                "auc",
+                "precision",
+                "recall",
+                "f1",
+                "top",
+            )
+            name = monitor.lower()
+            mode = (
+                "max" if any(key in name for key in higher_is_better) else "min"
+            )
         self.mode = mode
         self.max_linear_epochs = _validation.optional_positive_int(
             "max_linear_epochs", max_linear_epochs, owner
         )
         self.verbose = verbose
         self.switch_epoch = None
+        self._best = np.inf if self.mode == "min" else -np.inf
+        self._wait = 0
+        self._epochs = 0
 
     def on_train_begin(self, logs=None):
         self._layers = _linear_start_layers(self.model)
@@ -100,8 +123,6 @@ class LinearStart(keras.callbacks.Callback):
             float(keras.ops.convert_to_numpy(layer.attention_softmax)) >= 1.0
             for layer in self._layers
         )
-        self._best = np.inf if self.mode == "min" else -np.inf
-        self._wait = 0
 
     def _improved(self, value):
         if self.mode == "min":
@@ -119,6 +140,7 @@ class LinearStart(keras.callbacks.Callback):
                 "`validation_data` to `fit` or monitor a training metric."
             )
         value = float(value)
+        self._epochs += 1
         if self._improved(value):
             self._best = value
             self._wait = 0
@@ -126,14 +148,14 @@ class LinearStart(keras.callbacks.Callback):
             self._wait += 1
         limit = self.max_linear_epochs
         if self._wait >= self.patience or (
-            limit is not None and epoch + 1 >= limit
+            limit is not None and self._epochs >= limit
         ):
             for layer in self._layers:
                 layer.attention_softmax.assign(1.0)
             self._done = True
-            self.switch_epoch = epoch + 1
+            self.switch_epoch = self._epochs
             if self.verbose:
                 print(
-                    f"\nEpoch {epoch + 1}: LinearStart inserted the "
+                    f"\nEpoch {self._epochs}: LinearStart inserted the "
                     "attention softmax."
                 )

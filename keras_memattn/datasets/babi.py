@@ -217,6 +217,13 @@ def load_babi_joint(
     >>> stories.shape[0], sorted(set(task_ids.tolist()))
     (2000, [1, 2])
     """
+    if tasks is not None and (
+        isinstance(tasks, (str, bytes)) or not hasattr(tasks, "__iter__")
+    ):
+        raise ValueError(
+            "`tasks` must be a list of task numbers from 1 to 20, e.g. "
+            f"[1, 2]. Received: tasks={tasks!r}"
+        )
     tasks = list(TASK_NAMES) if tasks is None else list(tasks)
     if not tasks:
         raise ValueError(
@@ -268,6 +275,11 @@ def _check_task(task):
 
 
 def _read_task(task, ten_k, only_supporting, data_dir):
+    for name, value in (("ten_k", ten_k), ("only_supporting", only_supporting)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(
+                f"`{name}` must be True or False. Received: {name}={value!r}"
+            )
     folder = "en-10k" if ten_k else "en"
     splits = []
     for split in ("train", "test"):

@@ -135,3 +135,10 @@ def test_joint_bad_tasks(tasks):
 def test_joint_bad_max_facts():
     with pytest.raises(ValueError, match="Received: max_facts=-1"):
         load_babi_joint([1], max_facts=-1)
+
+
+def test_boolean_and_task_list_arguments_are_checked():
+    with pytest.raises(ValueError, match="ten_k='no'"):
+        load_babi(1, ten_k="no")
+    with pytest.raises(ValueError, match="tasks=5"):
+        load_babi_joint(tasks=5)

@@ -443,6 +443,37 @@ def test_linear_start_callback_inserts_the_softmax():
     assert again.switch_epoch is None
 
 
+def test_linear_start_counts_epochs_across_fit_calls():
+    from keras_memattn.callbacks import LinearStart
+
+    story, query = _data(batch=8)
+    story_in = keras.Input(story.shape[1:], dtype="int32")
+    query_in = keras.Input(query.shape[1:], dtype="int32")
+    layer = MemoryNetwork(VOCAB, 4, linear_start=True)
+    model = keras.Model([story_in, query_in], layer([story_in, query_in]))
+    model.compile(
+        "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    labels = np.arange(8) % VOCAB
+    callback = LinearStart(monitor="loss", patience=5, max_linear_epochs=2)
+    for _ in range(3):  # one epoch per call, as chunked training does
+        model.fit(
+            [story, query], labels, epochs=1, callbacks=[callback], verbose=0
+        )
+    assert callback.switch_epoch == 2
+    assert float(_np(layer.attention_softmax)) == 1.0
+
+
+def test_linear_start_mode_follows_the_metric_name():
+    from keras_memattn.callbacks import LinearStart
+
+    assert LinearStart(monitor="val_auc").mode == "max"
+    assert LinearStart(monitor="val_top_3_accuracy").mode == "max"
+    assert LinearStart(monitor="val_loss").mode == "min"
+    with pytest.raises(ValueError, match="monitor=None"):
+        LinearStart(monitor=None)
+
+
 def test_linear_start_callback_errors():
     from keras_memattn.callbacks import LinearStart
 
