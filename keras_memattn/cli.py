@@ -16,6 +16,7 @@ end, so a failed run leaves nothing half-written.
 """
 
 import argparse
+import contextlib
 import csv
 import importlib
 import json
@@ -487,6 +488,15 @@ def _check_encoder_options(args):
         )
 
 
+@contextlib.contextmanager
+def _as_cli_error(*errors):
+    """Re-raises `errors` as a one-line `CLIError` (exit status 2)."""
+    try:
+        yield
+    except errors as e:
+        raise CLIError(" ".join(str(e).split())) from None
+
+
 def _check_labels(labels, what):
     import numpy as np
 
@@ -505,7 +515,7 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
     from keras_memattn import datasets
     from keras_memattn import models
 
-    try:
+    with _as_cli_error(ValueError):
         vectorizer = datasets.TextVectorizer(
             max_tokens=args.max_tokens,
             sequence_length=args.sequence_length,
@@ -513,8 +523,6 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
             subword_buckets=args.subword_buckets,
             max_subwords=args.max_subwords,
         ).fit(train[0])
-    except ValueError as e:
-        raise CLIError(" ".join(str(e).split())) from None
     x_train, x_val = vectorizer(train[0]), vectorizer(val[0])
     y_train, y_val = train[1], val[1]
     shards = getattr(args, "shards", 1)
@@ -525,7 +533,7 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
         n_val = len(y_val) - len(y_val) % shards
         x_train, y_train = x_train[:n_train], y_train[:n_train]
         x_val, y_val = x_val[:n_val], y_val[:n_val]
-    try:
+    with _as_cli_error(ValueError):
         model = models.text_classifier(
             encoder=args.encoder,
             embedding_dim=args.embedding_dim,
@@ -539,8 +547,6 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
             wide_ngrams=args.wide_ngrams,
             wide_buckets=args.wide_buckets,
         )
-    except ValueError as e:
-        raise CLIError(" ".join(str(e).split())) from None
     model.compile(
         optimizer=keras.optimizers.Adam(args.learning_rate),
         loss="sparse_categorical_crossentropy",

@@ -417,9 +417,8 @@ def test_temporal_noise_inserts_empty_memories_between_facts():
     assert abs(inserted - rate) < 0.05, inserted
 
 
-def test_linear_start_callback_inserts_the_softmax():
-    from keras_memattn.callbacks import LinearStart
-
+def _linear_start_model():
+    """A compiled linear-start MemoryNetwork model, its layer and data."""
     story, query = _data(batch=8)
     story_in = keras.Input(story.shape[1:], dtype="int32")
     query_in = keras.Input(query.shape[1:], dtype="int32")
@@ -428,7 +427,13 @@ def test_linear_start_callback_inserts_the_softmax():
     model.compile(
         "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     )
-    labels = np.arange(8) % VOCAB
+    return model, layer, (story, query), np.arange(8) % VOCAB
+
+
+def test_linear_start_callback_inserts_the_softmax():
+    from keras_memattn.callbacks import LinearStart
+
+    model, layer, (story, query), labels = _linear_start_model()
     callback = LinearStart(monitor="loss", max_linear_epochs=2)
     model.fit([story, query], labels, epochs=4, callbacks=[callback], verbose=0)
     assert callback.switch_epoch == 2
@@ -446,15 +451,7 @@ def test_linear_start_callback_inserts_the_softmax():
 def test_linear_start_counts_epochs_across_fit_calls():
     from keras_memattn.callbacks import LinearStart
 
-    story, query = _data(batch=8)
-    story_in = keras.Input(story.shape[1:], dtype="int32")
-    query_in = keras.Input(query.shape[1:], dtype="int32")
-    layer = MemoryNetwork(VOCAB, 4, linear_start=True)
-    model = keras.Model([story_in, query_in], layer([story_in, query_in]))
-    model.compile(
-        "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    )
-    labels = np.arange(8) % VOCAB
+    model, layer, (story, query), labels = _linear_start_model()
     callback = LinearStart(monitor="loss", patience=5, max_linear_epochs=2)
     for _ in range(3):  # one epoch per call, as chunked training does
         model.fit(
