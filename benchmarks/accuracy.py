@@ -146,6 +146,13 @@ def parse_args(argv=None):
         choices=["attention", "last", "mean", "max"],
     )
     parser.add_argument("--bidirectional", action="store_true")
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        help="local attention for `self_attention`: each position sees its "
+        "WINDOW neighbours on each side. Default: the whole text.",
+    )
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--max-tokens", type=int, default=20000)
     parser.add_argument(
@@ -362,6 +369,11 @@ def _fit(encoder, train, val, test, num_classes, seed, args, epochs=None):
         ),
         wide_ngrams=args.wide_ngrams,
         wide_buckets=args.wide_buckets,
+        encoder_kwargs=(
+            {"window": args.window}
+            if args.window and encoder == "self_attention"
+            else None
+        ),
     )
     model.compile(
         optimizer=keras.optimizers.Adam(args.learning_rate),
@@ -680,6 +692,8 @@ def _refit_note(args):
 
 def _features(args):
     parts = []
+    if args.window:
+        parts.append(f"self-attention window {args.window}")
     if args.keep_case:
         parts.append("case kept")
     if args.subword_ngrams:
