@@ -6,6 +6,7 @@ plotting works on machines without a display.
 """
 
 import math
+import os
 
 import keras
 import numpy as np
@@ -204,7 +205,7 @@ def plot_attention(
     dpi=100,
     cmap="viridis",
 ):
-    """Plots attention weights of one example and saves them as a PNG.
+    """Plots attention weights of one example and saves them as an image.
 
     Takes the weights that `keras_memattn.callbacks.get_attention_scores`
     (or a layer called with `return_attention_scores=True`) returns, for one
@@ -215,7 +216,9 @@ def plot_attention(
 
     Args:
         scores: array-like attention weights of one example.
-        path: where to write the PNG. If `None`, nothing is written.
+        path: where to write the image, in the format its extension names
+            (any that matplotlib writes: `.png`, `.pdf`, `.svg`, ...), PNG
+            when it has none. If `None`, nothing is written.
         tokens: optional list of strings labelling the last axis.
         query_tokens: optional list of strings labelling the query axis of
             rank-3 scores (defaults to `tokens` for square panels).
@@ -224,7 +227,7 @@ def plot_attention(
         title: optional figure title.
         figsize: `(width, height)` in inches; by default it grows with the
             number of steps.
-        dpi: resolution of the PNG.
+        dpi: resolution of raster images (PNG, JPEG).
         cmap: matplotlib colour map name.
 
     Returns:
@@ -253,5 +256,13 @@ def plot_attention(
         cmap=cmap,
     )
     if path is not None:
-        fig.savefig(path, format="png", dpi=dpi)
+        suffix = os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
+        formats = fig.canvas.get_supported_filetypes()
+        if suffix and suffix not in formats:
+            raise ValueError(
+                "plot_attention: `path` must end in an image extension that "
+                f"matplotlib writes ({', '.join(sorted(formats))}), or have "
+                f"none (PNG). Received: path={os.fspath(path)!r}"
+            )
+        fig.savefig(path, format=suffix or "png", dpi=dpi)
     return fig

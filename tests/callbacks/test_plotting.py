@@ -78,3 +78,22 @@ def test_scores_straight_from_a_layer_call():
     _, scores = MultiHeadSelfAttention(2, 4)(x, return_attention_scores=True)
     fig = plot_attention(scores[0], tokens=list("abcde"))
     assert len(_heat_axes(fig)) == 2
+
+
+def test_format_follows_the_extension(tmp_path, rng):
+    weights = rng.dirichlet(np.ones(4))
+    svg = tmp_path / "weights.svg"
+    pdf = tmp_path / "weights.PDF"
+    bare = tmp_path / "weights"
+    for path in (svg, pdf, bare):
+        plot_attention(weights, path=path)
+    assert b"<svg" in svg.read_bytes()[:500]
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert bare.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_rejects_unknown_extension(tmp_path, rng):
+    path = tmp_path / "weights.txt"
+    with pytest.raises(ValueError, match=r"path=.*weights\.txt"):
+        plot_attention(rng.dirichlet(np.ones(4)), path=path)
+    assert not path.exists()
