@@ -66,6 +66,9 @@ LABELS = {
 BASELINES = {"fixed8_hamming": "fixed8_dot", "binary_hamming": "binary_dot"}
 
 
+OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD"}
+
+
 def _run_job(job_and_options):
     (name, similarity, mode, accumulator, task), options = job_and_options
     options = dict(options)
@@ -155,6 +158,10 @@ def main():
         "tasks": tuple(tasks),
         "epochs": args.epochs,
         "learning_rate": args.learning_rate,
+        "optimizer": args.optimizer,
+        "decay_every": args.decay_every,
+        "clipnorm": args.clipnorm,
+        "linear_start_epochs": args.linear_start_epochs,
         "seed": args.seed,
         "restarts": args.restarts,
         "weight_tying": args.weight_tying,
@@ -247,12 +254,19 @@ def main():
             else "one model per task"
         )
         + f", the best of {args.restarts} random "
-        f"restart(s) on validation; {args.epochs} epochs of Adam (learning "
-        f"rate {args.learning_rate} halved every 25 epochs, clipnorm 40), "
+        f"restart(s) on validation; {args.epochs} epochs of "
+        f"{OPTIMIZER_NAMES[args.optimizer]} (learning rate "
+        f"{args.learning_rate} halved every {args.decay_every} epochs, "
+        f"clipnorm {args.clipnorm:g}), "
         "batch 32, 3 hops, "
         f"embedding {args.embedding_dim}, {args.weight_tying} tying, "
         "position and temporal encoding, 10 % random empty memories"
         + (", linear start" if args.linear_start else "")
+        + (
+            f" for {args.linear_start_epochs} epochs"
+            if args.linear_start_epochs
+            else ""
+        )
         + "; 10 % of the training split held out and the best validation "
         f"epoch kept; seed {args.seed}; fixed point = 8 bits with "
         f"{args.integer_bits} integer bits ({logits_bits} for the attention "

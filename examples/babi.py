@@ -10,8 +10,9 @@ best of several random restarts on the validation split. `--joint` trains
 one model on all the tasks at once instead (MemN2N's joint setting:
 embedding 50, learning rate 0.003) and prints its test error on each task.
 `--linear-start` adds MemN2N's linear start
-(`keras_memattn.callbacks.LinearStart`), and `--weight-tying adjacent
---tie-answer` gives MemN2N's adjacent tying.
+(`keras_memattn.callbacks.LinearStart`), `--weight-tying adjacent
+--tie-answer` gives MemN2N's adjacent tying, and `--optimizer sgd
+--decay-every 15` its plain SGD with the rate halved every 15 epochs.
 
     KERAS_BACKEND=jax python examples/babi.py --tasks 1 2 3
     KERAS_BACKEND=jax python examples/babi.py --joint
@@ -97,6 +98,7 @@ def _train_best(
     learning_rate=0.01,
     decay_every=25,
     linear_start_patience=5,
+    linear_start_epochs=None,
     verbose=0,
     **model_kwargs,
 ):
@@ -105,8 +107,22 @@ def _train_best(
     10 % of the samples (a seeded permutation) are held out for
     validation; each restart keeps the weights of its best validation
     epoch, and the restart with the best validation accuracy (then the
-    lowest validation loss) wins.
+    lowest validation loss) wins. With linear start, the softmax comes back
+    when the validation loss has not improved for `linear_start_patience`
+    epochs, or, with `linear_start_epochs`, after exactly that many epochs
+    at the initial learning rate, the halving schedule starting from there
+    (MemN2N's reference code).
     """
+    linear_start = model_kwargs.get("linear_start", False)
+    fixed_linear = linear_start and linear_start_epochs is not None
+
+    def schedule(epoch):
+        if fixed_linear:
+            if epoch < linear_start_epochs:
+                return learning_rate
+            epoch -= linear_start_epochs
+        return learning_rate * 0.5 ** (epoch // decay_every)
+
     order = np.random.default_rng(seed).permutation(len(answers))
     n_val = len(answers) // 10
     val, train = order[:n_val], order[n_val:]
@@ -129,11 +145,16 @@ def _train_best(
                 patience=epochs,
                 restore_best_weights=True,
             ),
-            keras.callbacks.LearningRateScheduler(
-                lambda epoch: learning_rate * 0.5 ** (epoch // decay_every)
-            ),
+            keras.callbacks.LearningRateScheduler(schedule),
         ]
-        if model_kwargs.get("linear_start", False):
+        if fixed_linear:
+            callbacks.append(
+                keras_memattn.callbacks.LinearStart(
+                    patience=linear_start_epochs,
+                    max_linear_epochs=linear_start_epochs,
+                )
+            )
+        elif linear_start:
             callbacks.append(
                 keras_memattn.callbacks.LinearStart(
                     patience=linear_start_patience
@@ -177,7 +198,8 @@ def run_task(task, data_dir=None, **options):
 
     `options` are those of the training loop (`epochs=100`,
     `batch_size=32`, `seed=0`, `restarts=1`, `learning_rate=0.01`,
-    `decay_every=25`, `linear_start_patience=5`, `verbose=0`) and of
+    `decay_every=25`, `linear_start_patience=5`,
+    `linear_start_epochs=None`, `verbose=0`) and of
     `build_model`. Each of `restarts` runs trains from its own random
     initialisation (seeds `seed`, `seed + 1`, ...); the run with the best
     validation accuracy (then the lowest validation loss) is evaluated on
@@ -238,6 +260,13 @@ def run_joint(tasks=tuple(range(1, 21)), data_dir=None, **options):
     }
 
 
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def add_training_arguments(parser):
     """The training flags shared by this script and `benchmarks/qmann.py`.
 
@@ -249,16 +278,28 @@ def add_training_arguments(parser):
         action="store_true",
         help="train one model on all the tasks at once (MemN2N's joint)",
     )
-    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--epochs", type=_positive_int, default=100)
+    parser.add_argument(
+        "--optimizer",
+        default="adam",
+        choices=["adam", "sgd"],
+        help="Adam (default) or plain SGD, as in MemN2N",
+    )
     parser.add_argument(
         "--learning-rate",
         type=float,
         default=None,
-        help="Adam's initial rate; default 0.01 per task, 0.003 joint",
+        help="initial rate; default 0.01 per task, 0.003 joint",
+    )
+    parser.add_argument(
+        "--decay-every",
+        type=_positive_int,
+        default=25,
+        help="halve the learning rate every this many epochs (default 25)",
     )
     parser.add_argument(
         "--restarts",
-        type=int,
+        type=_positive_int,
         default=1,
         help="random restarts per task; the best on validation is tested",
     )
@@ -276,11 +317,35 @@ def add_training_arguments(parser):
         action="store_true",
         help="MemN2N's linear start (keras_memattn.callbacks.LinearStart)",
     )
+    parser.add_argument(
+        "--linear-start-epochs",
+        type=_positive_int,
+        default=None,
+        help="with --linear-start: insert the softmax after exactly this "
+        "many epochs at the initial rate, then start the halving schedule "
+        "(default: when the validation loss stalls for 5 epochs)",
+    )
+    parser.add_argument(
+        "--clipnorm",
+        type=float,
+        default=40.0,
+        help="clip each gradient tensor to this L2 norm (default 40)",
+    )
     parser.add_argument("--seed", type=int, default=0)
 
 
 def apply_defaults(args):
-    """Sets the learning rate and embedding size left at None by the flags."""
+    """Sets the learning rate and embedding size left at None by the flags.
+
+    Raises `SystemExit` (as `argparse` does) for flags that do not go
+    together.
+    """
+    if args.linear_start_epochs is not None and not args.linear_start:
+        raise SystemExit("error: --linear-start-epochs needs --linear-start")
+    if not args.clipnorm > 0 or args.clipnorm == float("inf"):
+        raise SystemExit(
+            f"error: --clipnorm must be a positive number, got {args.clipnorm}"
+        )
     if args.learning_rate is None:
         args.learning_rate = 0.003 if args.joint else 0.01
     if args.embedding_dim is None:
@@ -309,6 +374,10 @@ def main():
     options = dict(
         epochs=args.epochs,
         learning_rate=args.learning_rate,
+        optimizer=args.optimizer,
+        decay_every=args.decay_every,
+        clipnorm=args.clipnorm,
+        linear_start_epochs=args.linear_start_epochs,
         seed=args.seed,
         restarts=args.restarts,
         data_dir=args.data_dir,
@@ -323,7 +392,8 @@ def main():
     if args.joint:
         result = run_joint(tuple(args.tasks), **options)
         print(
-            f"joint training: best epoch {result['best_epoch']}, "
+            f"joint training: validation error {result['val_error']:.1f} %, "
+            f"best epoch {result['best_epoch']}, "
             f"{result['train_seconds']:.0f} s"
         )
         errors = list(result["test_error"].values())
