@@ -218,6 +218,8 @@ def parse_args(argv=None):
         parser.error("--length-percentile must be in (0, 100]")
     if args.folds > 10:
         parser.error("--folds must be at most 10")
+    if args.window is not None and args.window < 1:
+        parser.error(f"--window must be at least 1, got {args.window}")
     if args.ensemble_encoders and len(args.encoders) < 2:
         parser.error("--ensemble-encoders needs at least two --encoders")
     return args

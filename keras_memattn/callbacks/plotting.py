@@ -245,6 +245,7 @@ def plot_attention(
     )
     ```
     """
+    image_format = None if path is None else _image_format(path)
     fig = attention_figure(
         scores,
         tokens=tokens,
@@ -256,13 +257,19 @@ def plot_attention(
         cmap=cmap,
     )
     if path is not None:
-        suffix = os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
-        formats = fig.canvas.get_supported_filetypes()
-        if suffix and suffix not in formats:
-            raise ValueError(
-                "plot_attention: `path` must end in an image extension that "
-                f"matplotlib writes ({', '.join(sorted(formats))}), or have "
-                f"none (PNG). Received: path={os.fspath(path)!r}"
-            )
-        fig.savefig(path, format=suffix or "png", dpi=dpi)
+        fig.savefig(path, format=image_format, dpi=dpi)
     return fig
+
+
+def _image_format(path):
+    """The matplotlib format named by the extension of `path` (PNG if none)."""
+    canvas = _pyplot()[2]
+    suffix = os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
+    formats = canvas.get_supported_filetypes()
+    if suffix and suffix not in formats:
+        raise ValueError(
+            "plot_attention: `path` must end in an image extension that "
+            f"matplotlib writes ({', '.join(sorted(formats))}), or have "
+            f"none (PNG). Received: path={os.fspath(path)!r}"
+        )
+    return suffix or "png"
