@@ -16,37 +16,18 @@ from different runs or machines are not compared.
 import json
 import os
 import platform
-import statistics
-import time
 
 import keras
-import numpy as np
+
+from keras_memattn import _bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 DOCS_DIR = os.path.join(ROOT, "docs", "benchmarks")
 
 
-def _sync(x):
-    """Blocks until `x` is computed (JAX dispatches asynchronously)."""
-    for leaf in keras.tree.flatten(x):
-        if hasattr(leaf, "block_until_ready"):
-            leaf.block_until_ready()
-        else:
-            np.asarray(keras.ops.convert_to_numpy(leaf))
-    return x
-
-
-def median_ms(fn, warmup=3, repeats=10):
-    """Median wall time of `fn()` in milliseconds, after `warmup` calls."""
-    for _ in range(warmup):
-        _sync(fn())
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        _sync(fn())
-        times.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(times)
+# The same timer as `memattn bench`.
+median_ms = _bench.median_ms
 
 
 def time_train_step(model, x, y, warmup=3, repeats=10, loss="mse"):

@@ -6,6 +6,8 @@ memattn train --task mr --encoder lstm --cv 10
 memattn train --train my_train.tsv --test my_test.tsv --encoder gru
 memattn evaluate runs/sst2/model.keras --task sst2
 memattn predict runs/sst2/model.keras "a gripping , funny film"
+memattn export runs/sst2/model.keras sst2.tflite --verify
+memattn bench --layers wm_lstm --lengths 100
 ```
 
 Bad input (an unknown task or encoder, a missing file, a TSV without the
@@ -25,6 +27,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+from keras_memattn import _bench
 
 TEXT_TASKS = ("sst2", "trec", "mr", "subj", "imdb")
 TASKS = (*TEXT_TASKS, "babi", "copy")
@@ -143,7 +147,10 @@ def build_parser():
     """The argument parser of `memattn` (sub-commands included)."""
     parser = _Parser(
         prog="memattn",
-        description="Train, evaluate and use keras-memattn text classifiers.",
+        description=(
+            "Train, evaluate and use keras-memattn text classifiers; time "
+            "its layers."
+        ),
     )
     parser.add_argument(
         "--backend",
@@ -223,6 +230,9 @@ def build_parser():
     predict.add_argument("model")
     predict.add_argument("texts", nargs="+")
     predict.set_defaults(func=_run_predict)
+
+    bench = _bench.add_parser(sub)
+    bench.set_defaults(func=_run_bench)
 
     try:
         export_cli = importlib.import_module("keras_memattn.export.cli")
@@ -1060,6 +1070,20 @@ def _write_text(path, text, flag):
         raise CLIError(
             f"cannot write {flag} {path}: {e.strerror or e}"
         ) from None
+
+
+def _run_bench(args):
+    try:
+        _bench.check_args(args)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    if args.json is not None:
+        if os.path.isdir(args.json):
+            raise CLIError(f"--json {args.json} is a folder, not a file")
+        _check_folder_creatable("--json", args.json)
+    rows = _bench.run(args)
+    if args.json is not None:
+        _write_text(args.json, json.dumps(rows, indent=2) + "\n", "--json")
 
 
 def _run_predict(args):

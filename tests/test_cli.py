@@ -578,3 +578,76 @@ def test_single_class_left_after_the_validation_split(tmp_path, capsys):
             )
             return
     pytest.fail("no seed held out the single positive example")
+
+
+_TINY_BENCH = [
+    "--lengths", "3", "5",
+    "--batch-size", "2",
+    "--features", "3",
+    "--units", "4",
+    "--repeats", "1",
+    "--warmup", "0",
+]  # fmt: skip
+
+
+def test_bench_times_each_layer_against_keras(tmp_path, capsys):
+    out = tmp_path / "rows" / "bench.json"
+    argv = ["bench", "--layers", "wm_lstm", "mann", *_TINY_BENCH]
+    assert cli.main([*argv, "--json", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    rows = json.loads(out.read_text())
+    assert [(r["layer"], r["baseline"], r["length"]) for r in rows] == [
+        ("WorkingMemoryLSTM", "keras.layers.LSTM", 3),
+        ("WorkingMemoryLSTM", "keras.layers.LSTM", 5),
+        ("MANNLayer", "keras.layers.LSTM", 3),
+        ("MANNLayer", "keras.layers.LSTM", 5),
+    ]
+    for row in rows:
+        for kind in ("train", "infer"):
+            ours, theirs = row[f"{kind}_ms"], row[f"baseline_{kind}_ms"]
+            assert ours > 0 and theirs > 0
+            assert row[f"{kind}_ratio"] == pytest.approx(ours / theirs)
+    # A header, a rule, one line per row, then the settings.
+    table = [line for line in printed if line.startswith("|")]
+    assert len(table) == 2 + len(rows)
+    assert table[2].startswith("| WorkingMemoryLSTM | keras.layers.LSTM | 3 |")
+    assert printed[-1].startswith(f"backend {keras.backend.backend()}")
+
+
+def test_bench_self_attention_against_multi_head_attention(capsys):
+    argv = ["bench", "--layers", "self_attention", *_TINY_BENCH]
+    assert cli.main(argv) == 0
+    rows = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("| MultiHeadSelfAttention")
+    ]
+    assert len(rows) == 2
+    assert all("keras.layers.MultiHeadAttention" in row for row in rows)
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (["--lengths", "4", "0"], "--lengths must be positive. Received: "),
+        (["--repeats", "0"], "--repeats must be positive"),
+        (["--warmup", "-1"], "--warmup must be 0 or more"),
+        (["--units", "6"], "--units must be a multiple of 4"),
+        (["--layers", "cnn"], "invalid choice: 'cnn'"),
+    ],
+)
+def test_bench_bad_input_is_one_line_and_exit_2(extra, match, capsys):
+    _assert_one_line_error(capsys, ["bench", *extra], match)
+
+
+def test_bench_json_must_be_a_writable_file(tmp_path, capsys):
+    _assert_one_line_error(
+        capsys, ["bench", "--json", str(tmp_path)], "is a folder, not a file"
+    )
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    _assert_one_line_error(
+        capsys,
+        ["bench", "--json", str(blocker / "bench.json")],
+        "is not a folder",
+    )
