@@ -26,8 +26,9 @@ RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 DOCS_DIR = os.path.join(ROOT, "docs", "benchmarks")
 
 
-# The same timer as `memattn bench`.
+# The same timer and rows as `memattn bench`.
 median_ms = _bench.median_ms
+timing_fields = _bench.timing_fields
 
 
 def time_train_step(model, x, y, warmup=3, repeats=10, loss="mse"):

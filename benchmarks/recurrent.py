@@ -234,12 +234,7 @@ def measure(pair, steps, repeats, warmup):
         "layer": name,
         "baseline": f"keras.layers.{base_name}",
         "steps": steps,
-        "train_ms": train_ms[0],
-        "baseline_train_ms": train_ms[1],
-        "train_ratio": train_ms[0] / train_ms[1],
-        "infer_ms": infer_ms[0],
-        "baseline_infer_ms": infer_ms[1],
-        "infer_ratio": infer_ms[0] / infer_ms[1],
+        **common.timing_fields(train_ms, infer_ms),
     }
     if backend == "torch":
         row["torch_native_train_ms"] = _torch_native_ms(

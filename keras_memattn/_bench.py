@@ -151,6 +151,13 @@ def measure(name, length, args):
         "layer": candidate,
         "baseline": baseline,
         "length": length,
+        **timing_fields(train_ms, infer_ms),
+    }
+
+
+def timing_fields(train_ms, infer_ms):
+    """The times and ratios of a row, from `[layer, baseline]` medians."""
+    return {
         "train_ms": train_ms[0],
         "baseline_train_ms": train_ms[1],
         "train_ratio": train_ms[0] / train_ms[1],
