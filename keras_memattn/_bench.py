@@ -65,8 +65,15 @@ def add_parser(subparsers):
         default=[50, 100],
         help="sequence lengths (default: 50 100)",
     )
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--features", type=int, default=128)
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=64,
+        help="of the training step (default 64; inference runs on 1)",
+    )
+    parser.add_argument(
+        "--features", type=int, default=128, help="input width (default 128)"
+    )
     parser.add_argument(
         "--units",
         type=int,
@@ -74,8 +81,18 @@ def add_parser(subparsers):
         help="recurrent units, or the width of all attention heads together "
         f"({HEADS} heads; a multiple of {HEADS})",
     )
-    parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=10,
+        help="timed calls of each model (default 10)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="untimed calls of each model first (default 3)",
+    )
     parser.add_argument(
         "--json",
         default=None,
