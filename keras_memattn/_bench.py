@@ -12,8 +12,8 @@ memattn --backend jax bench --layers wm_lstm --lengths 100 400
 memattn bench --layers self_attention --json attention.json
 ```
 
-The project's `benchmarks/` scripts measure the same things at the sizes of
-the docs, with the targets and the history of each number.
+The `benchmarks/` scripts of the repository measure the same things at the
+sizes of the docs, against their targets.
 """
 
 import statistics
