@@ -8,6 +8,7 @@ from keras_memattn import _compat
 from keras_memattn import _validation
 from keras_memattn.layers import arelu
 from keras_memattn.layers.base_rnn import BaseRNN
+from keras_memattn.layers.base_rnn import check_use_cudnn
 from keras_memattn.layers.base_rnn import split_last
 from keras_memattn.layers.base_rnn import step_matmul
 
@@ -428,6 +429,9 @@ class AttentionGRU(BaseRNN):
             `False`.
         reset_after: apply the reset gate after the recurrent matrix
             multiplication (`True`, Keras' default) or before it.
+        use_cudnn: accepted for compatibility with `keras.layers.GRU`. This
+            layer has no cuDNN kernel: `"auto"` (the default) and `False`
+            run its `keras.ops` loop, `True` is a `ValueError`.
         arelu_alpha: initial value of `arelu_alpha`, the slope for negative
             candidate values (clipped to `[0.01, 0.99]` when applied).
             Defaults to `0.9`.
@@ -500,10 +504,12 @@ class AttentionGRU(BaseRNN):
         stateful=False,
         unroll=False,
         reset_after=True,
+        use_cudnn="auto",
         arelu_alpha=0.9,
         arelu_beta=2.0,
         **kwargs,
     ):
+        check_use_cudnn(use_cudnn, "AttentionGRU")
         cell = AttentionGRUCell(
             units,
             candidate_activation=candidate_activation,
@@ -538,6 +544,7 @@ class AttentionGRU(BaseRNN):
             activity_regularizer=activity_regularizer,
             **kwargs,
         )
+        self.use_cudnn = use_cudnn
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
@@ -569,6 +576,7 @@ class AttentionGRU(BaseRNN):
         config["activity_regularizer"] = keras.saving.serialize_keras_object(
             self.activity_regularizer
         )
+        config["use_cudnn"] = self.use_cudnn
         return config
 
     @classmethod

@@ -185,6 +185,27 @@ def step_matmul(x, kernel):
     return ops.matmul(x, kernel)
 
 
+def check_use_cudnn(use_cudnn, owner):
+    """Validates the `use_cudnn` argument that Keras' LSTM and GRU take.
+
+    The layers of this package have no cuDNN kernel: `"auto"` and `False`
+    run their `keras.ops` loop, and `True` (which asks for cuDNN) is a
+    `ValueError`, as it is for a Keras layer that cannot use cuDNN.
+    """
+    if use_cudnn is True:
+        raise ValueError(
+            f"{owner} has no cuDNN kernel, so `use_cudnn=True` cannot be "
+            "honoured; use 'auto' or False (the keras.ops loop, on every "
+            "backend and device). Received: use_cudnn=True"
+        )
+    if use_cudnn is not False and use_cudnn != "auto":
+        raise ValueError(
+            f"{owner}: `use_cudnn` must be one of 'auto', True, False. "
+            f"Received: use_cudnn={use_cudnn!r}"
+        )
+    return use_cudnn
+
+
 def _expand(mask, like):
     while len(mask.shape) < len(like.shape):
         mask = ops.expand_dims(mask, -1)

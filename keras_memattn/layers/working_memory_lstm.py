@@ -7,6 +7,7 @@ from keras import ops
 from keras_memattn import _compat
 from keras_memattn import _validation
 from keras_memattn.layers.base_rnn import BaseRNN
+from keras_memattn.layers.base_rnn import check_use_cudnn
 from keras_memattn.layers.base_rnn import split_last
 from keras_memattn.layers.base_rnn import step_matmul
 
@@ -475,6 +476,9 @@ class WorkingMemoryLSTM(BaseRNN):
             Defaults to `False`.
         unroll: unroll the loop (short sequences only). Defaults to
             `False`.
+        use_cudnn: accepted for compatibility with `keras.layers.LSTM`. This
+            layer has no cuDNN kernel: `"auto"` (the default) and `False`
+            run its `keras.ops` loop, `True` is a `ValueError`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -542,8 +546,10 @@ class WorkingMemoryLSTM(BaseRNN):
         go_backwards=False,
         stateful=False,
         unroll=False,
+        use_cudnn="auto",
         **kwargs,
     ):
+        check_use_cudnn(use_cudnn, "WorkingMemoryLSTM")
         cell = WorkingMemoryLSTMCell(
             units,
             activation=activation,
@@ -580,6 +586,7 @@ class WorkingMemoryLSTM(BaseRNN):
             activity_regularizer=activity_regularizer,
             **kwargs,
         )
+        self.use_cudnn = use_cudnn
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         # Read and split the weights once per sequence rather than per step.
@@ -598,6 +605,7 @@ class WorkingMemoryLSTM(BaseRNN):
         config["activity_regularizer"] = keras.saving.serialize_keras_object(
             self.activity_regularizer
         )
+        config["use_cudnn"] = self.use_cudnn
         return config
 
     @classmethod

@@ -185,3 +185,58 @@ def test_initial_state_of_wrong_count_or_width_is_rejected(layer_name, kwargs):
             ValueError, match=rf"{layer_name} expects `initial_state`.*{shapes}"
         ):
             layer(x, initial_state=bad)
+
+
+@pytest.mark.parametrize(
+    "layer_name, keras_cls, own",
+    [
+        (
+            "WorkingMemoryLSTM",
+            keras.layers.LSTM,
+            {
+                "memory_initializer",
+                "memory_regularizer",
+                "memory_constraint",
+                "use_memory_bias",
+            },
+        ),
+        (
+            "AttentionGRU",
+            keras.layers.GRU,
+            # The candidate's activation is AReLU, configured by its own
+            # arguments; `candidate_activation` replaces `activation`.
+            {"candidate_activation", "arelu_alpha", "arelu_beta"},
+        ),
+    ],
+)
+def test_arguments_are_keras_arguments_plus_the_layers_own(
+    layer_name, keras_cls, own
+):
+    import inspect
+
+    from keras_memattn import layers
+
+    ours = inspect.signature(getattr(layers, layer_name)).parameters
+    theirs = inspect.signature(keras_cls).parameters
+    missing = set(theirs) - set(ours) - {"activation"}
+    assert not missing, missing
+    assert set(ours) - set(theirs) == own
+    for name in set(theirs) & set(ours):
+        assert ours[name].default == theirs[name].default, name
+
+
+@pytest.mark.parametrize("layer_name", ["WorkingMemoryLSTM", "AttentionGRU"])
+def test_use_cudnn_is_accepted_but_true_is_refused(layer_name):
+    from keras_memattn import layers
+
+    cls = getattr(layers, layer_name)
+    x = np.ones((2, 3, 4), "float32")
+    for value in ("auto", False):
+        layer = cls(5, use_cudnn=value)
+        assert layer.get_config()["use_cudnn"] == value
+        assert cls.from_config(layer.get_config()).use_cudnn == value
+        assert tuple(layer(x).shape) == (2, 5)
+    with pytest.raises(ValueError, match="no cuDNN kernel.*use_cudnn=True"):
+        cls(5, use_cudnn=True)
+    with pytest.raises(ValueError, match="Received: use_cudnn='yes'"):
+        cls(5, use_cudnn="yes")
