@@ -23,7 +23,9 @@ model per configuration on all the tasks at once (MemN2N's joint setting).
 Results go to `benchmarks/results/qmann-<backend>.json` and
 `docs/benchmarks/qmann-<backend>.md` (summary) and
 `docs/benchmarks/qmann_tasks-<backend>.md` (per task); with `--joint`, to
-`qmann_joint-<backend>` and `qmann_joint_tasks-<backend>`.
+`qmann_joint-<backend>` and `qmann_joint_tasks-<backend>`; with
+`--name NAME`, to `NAME-<backend>` and `NAME_tasks-<backend>` (so a trial
+run leaves the tables of the docs alone).
 """
 
 import argparse
@@ -134,6 +136,12 @@ def main():
         help="kappa (Q-MANN: 1/8)",
     )
     parser.add_argument(
+        "--name",
+        default=None,
+        help="report name (files <name>-<backend>.* and <name>_tasks-...); "
+        "default qmann, or qmann_joint with --joint",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -235,6 +243,8 @@ def main():
         flags.append(f"--tasks {' '.join(map(str, tasks))}")
     if args.workers > 1:
         flags.append(f"--workers {args.workers}")
+    if args.name is not None:
+        flags.append(f"--name {args.name}")
     command = "KERAS_BACKEND=jax python -m benchmarks.qmann " + " ".join(flags)
     setup = (
         f"bAbI 1k (en), tasks {tasks[0]}-{tasks[-1]}"
@@ -278,7 +288,7 @@ def main():
         "to the Hamming variant at the same precision. Total wall time "
         f"{total_minutes:.1f} min.",
     ]
-    report = "qmann_joint" if args.joint else "qmann"
+    report = args.name or ("qmann_joint" if args.joint else "qmann")
     common.write_report(
         report,
         rows,
