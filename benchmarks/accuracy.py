@@ -539,26 +539,12 @@ def run(args):
                         part, val_part = hold_out(part, seed)
                     else:
                         val_part = val
+                    data = (part, val_part, test, num_classes, seed, args)
                     if baseline:
-                        probs, ran = kim_cnn_probs(
-                            dataset,
-                            part,
-                            val_part,
-                            test,
-                            num_classes,
-                            seed,
-                            args,
-                        )
+                        probs, ran = kim_cnn_probs(dataset, *data)
                     else:
                         probs, ran = train_encoder(
-                            encoder,
-                            part,
-                            val_part,
-                            test,
-                            num_classes,
-                            seed,
-                            args,
-                            refit_on=refit_on,
+                            encoder, *data, refit_on=refit_on
                         )
                     acc = float(np.mean(probs.argmax(-1) == labels_test))
                     seed_acc.append(acc)
