@@ -219,10 +219,12 @@ def test_load_weights_from_keras_rejects_mismatches():
     [(1, False, False), (2, False, True), (1, True, True), (None, True, True)],
 )
 # The explicit path lays out the heads differently in training and in
-# inference; both must give the reference.
+# inference, and the projection is one product in inference unless the
+# value size differs from the key size; all must give the reference.
 @pytest.mark.parametrize("training", [False, True])
-def test_numpy_reference(impl, window, causal, padding, training):
-    layer = MultiHeadSelfAttention(2, 4, value_dim=3, window=window)
+@pytest.mark.parametrize("value_dim", [None, 3])
+def test_numpy_reference(impl, window, causal, padding, training, value_dim):
+    layer = MultiHeadSelfAttention(2, 4, value_dim=value_dim, window=window)
     layer.build(X.shape)
     _randomize(layer)
     layer.attention_implementation = impl
