@@ -80,19 +80,9 @@ def _model(kind, steps):
 
 
 def _interleaved(fns, warmup, repeats):
-    """Median ms of each function, timed in alternating rounds.
-
-    The machine is shared: timing the candidates in turns, one call each
-    per round, exposes all of them to the same load.
-    """
-    for fn in fns.values():
-        for _ in range(warmup):
-            common.median_ms(fn, warmup=0, repeats=1)
-    times = {kind: [] for kind in fns}
-    for _ in range(repeats):
-        for kind, fn in fns.items():
-            times[kind].append(common.median_ms(fn, warmup=0, repeats=1))
-    return {kind: float(np.median(t)) for kind, t in times.items()}
+    """Median ms of each function of the dict `fns`, timed in turns."""
+    times = common.interleaved_ms(list(fns.values()), repeats, warmup)
+    return dict(zip(fns, times))
 
 
 def _measure(steps, repeats):

@@ -28,6 +28,7 @@ DOCS_DIR = os.path.join(ROOT, "docs", "benchmarks")
 
 # The same timer and rows as `memattn bench`.
 median_ms = _bench.median_ms
+interleaved_ms = _bench.interleaved_ms
 timing_fields = _bench.timing_fields
 
 

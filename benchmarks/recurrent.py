@@ -60,18 +60,9 @@ def _model(layer_cls, steps):
     return keras.Model(inputs, layer_cls(UNITS)(inputs))
 
 
-def _interleaved(fns, repeats, warmup):
+def _timed(fns, repeats, warmup):
     """Median ms of each function, calling them in turns."""
-    for fn in fns:
-        common.median_ms(fn, warmup=warmup, repeats=1)
-    probe = max(common.median_ms(fn, warmup=0, repeats=1) for fn in fns)
-    if probe > SLOW_MS:
-        repeats = min(repeats, 3)
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, bucket in zip(fns, times):
-            bucket.append(common.median_ms(fn, warmup=0, repeats=1))
-    return [statistics.median(t) for t in times]
+    return common.interleaved_ms(fns, repeats, warmup, slow_ms=SLOW_MS)
 
 
 def _keras_step_fns(candidate_cls, baseline_cls, steps, rng):
@@ -108,7 +99,7 @@ def _torch_native_ms(kind, steps, rng, repeats, warmup):
         optimizer.step()
         return loss.detach()
 
-    return _interleaved([step], repeats, warmup)[0]
+    return _timed([step], repeats, warmup)[0]
 
 
 def run(pairs, lengths, repeats, warmup, processes=1):
@@ -201,7 +192,7 @@ def scaling(pair, repeats, warmup):
         model = _model(cls, steps)
         model.compile(optimizer="adam", loss="mse")
         fns.append(lambda m=model, x=x, y=y: m.train_on_batch(x, y))
-    short_ms, long_ms = _interleaved(fns, repeats, warmup)
+    short_ms, long_ms = _timed(fns, repeats, warmup)
     return {
         "layer": name,
         "short_ms": short_ms,
@@ -228,8 +219,8 @@ def measure(pair, steps, repeats, warmup):
     backend = keras.backend.backend()
     rng = np.random.default_rng(steps)
     train, infer = _keras_step_fns(cls, base_cls, steps, rng)
-    train_ms = _interleaved(train, repeats, warmup)
-    infer_ms = _interleaved(infer, repeats, warmup)
+    train_ms = _timed(train, repeats, warmup)
+    infer_ms = _timed(infer, repeats, warmup)
     row = {
         "layer": name,
         "baseline": f"keras.layers.{base_name}",

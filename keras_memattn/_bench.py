@@ -231,10 +231,20 @@ def median_ms(fn, warmup=3, repeats=10):
     return statistics.median(times)
 
 
-def interleaved_ms(fns, repeats, warmup):
-    """Median milliseconds of each function, the functions called in turns."""
+def interleaved_ms(fns, repeats, warmup, slow_ms=None):
+    """Median milliseconds of each function, the functions called in turns.
+
+    On a shared machine, alternating rounds (one call of each function per
+    round) expose all the functions to the same load. With `slow_ms`, at
+    most 3 rounds run when the slowest function takes longer than that
+    after warm-up.
+    """
     for fn in fns:
         median_ms(fn, warmup=warmup, repeats=1)
+    if slow_ms is not None:
+        probe = max(median_ms(fn, warmup=0, repeats=1) for fn in fns)
+        if probe > slow_ms:
+            repeats = min(repeats, 3)
     times = [[] for _ in fns]
     for _ in range(repeats):
         for fn, bucket in zip(fns, times):

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_memattn import _bench
 from keras_memattn import cli
 
 WORDS = {0: ["dull", "bad", "boring"], 1: ["great", "fine", "good"]}
@@ -612,6 +613,19 @@ def test_bench_times_each_layer_against_keras(tmp_path, capsys):
     assert len(table) == 2 + len(rows)
     assert table[2].startswith("| WorkingMemoryLSTM | keras.layers.LSTM | 3 |")
     assert printed[-1].startswith(f"backend {keras.backend.backend()}")
+
+
+@pytest.mark.parametrize("slow_ms, rounds", [(None, 5), (1e9, 5), (0.0, 3)])
+def test_bench_timer_alternates_and_caps_slow_rounds(slow_ms, rounds):
+    calls = []
+    fns = [lambda: calls.append("a"), lambda: calls.append("b")]
+    times = _bench.interleaved_ms(fns, repeats=5, warmup=2, slow_ms=slow_ms)
+    assert len(times) == 2 and all(t >= 0 for t in times)
+    # Warm-up (two untimed calls and one timed call each), the probe, then
+    # the rounds, which alternate.
+    probe = 0 if slow_ms is None else 1
+    assert calls[: 6 + 2 * probe] == ["a"] * 3 + ["b"] * 3 + ["a", "b"] * probe
+    assert calls[6 + 2 * probe :] == ["a", "b"] * rounds
 
 
 def test_bench_self_attention_against_multi_head_attention(capsys):
