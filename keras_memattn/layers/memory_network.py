@@ -56,7 +56,9 @@ class MemoryNetwork(keras.layers.Layer):
     where $l_j$ is the position encoding (or all ones), $t_i$ the number of
     facts that come after fact $i$ (the temporal encoding), $s$ the
     similarity (`"dot"`, `"cosine"` or Q-MANN's bounded `"hamming"`) and
-    $\\phi$ the `activation`. With `weight_tying="layerwise"` the
+    $\\phi$ the `activation`. With `relu_units=r`, the last $r$ units of
+    every $u^{k+1}$ go through a ReLU (MemN2N's layer-wise language models
+    apply one to half of the units). With `weight_tying="layerwise"` the
     embeddings $A, C$ are shared by all hops and $H$ is a learned
     `(embedding_dim, embedding_dim)` map; with `"adjacent"` each hop has its
     own embeddings with $A^{k+1} = C^k$, $B = A^1$ and $H$ the identity.
@@ -120,6 +122,14 @@ class MemoryNetwork(keras.layers.Layer):
             Defaults to True.
         activation: activation of the answer, e.g. `"softmax"`. Defaults to
             None (logits).
+        relu_units: number of units of the controller state, counted from
+            the last, put through a ReLU after every hop, in
+            `[0, embedding_dim]`. MemN2N applies a ReLU to half of the units
+            of each layer of its layer-wise language models ("to aid
+            training", Section 5 of the paper); the nonlinearity lets the
+            answer depend on whether what was read agrees with the
+            question, as yes/no questions need. Defaults to 0 (the linear
+            model).
         tie_answer: use the transposed last value embedding as the answer
             layer, $W = (C^K)^T$ (MemN2N's adjacent tying; with layer-wise
             tying $W = C^T$), instead of a separate `answer_kernel`. Answers
@@ -205,6 +215,7 @@ class MemoryNetwork(keras.layers.Layer):
         position_encoding=True,
         temporal_encoding=True,
         activation=None,
+        relu_units=0,
         tie_answer=False,
         linear_start=False,
         temporal_noise=0.0,
@@ -244,6 +255,15 @@ class MemoryNetwork(keras.layers.Layer):
         self.temporal_noise = _validation.rate(
             "temporal_noise", temporal_noise, owner
         )
+        self.relu_units = _validation.non_negative_int(
+            "relu_units", relu_units, owner
+        )
+        if self.relu_units > self.embedding_dim:
+            raise ValueError(
+                f"{owner}: `relu_units` must be at most `embedding_dim` "
+                f"({self.embedding_dim}). Received: relu_units="
+                f"{self.relu_units}"
+            )
         self.tie_answer = bool(tie_answer)
         if self.tie_answer and self.output_dim not in (
             None,
@@ -533,6 +553,11 @@ class MemoryNetwork(keras.layers.Layer):
             self._bag(self._weight(query_table, dtype), query, query_pe),
             "state",
         )
+        if self.relu_units:
+            relu_mask = (
+                np.arange(self.embedding_dim)
+                >= self.embedding_dim - self.relu_units
+            )
         scores = []
         for keys, values in hop_memories:
             logits = self._similarity(state, keys)  # (b, f), float32
@@ -553,6 +578,8 @@ class MemoryNetwork(keras.layers.Layer):
                 state = ops.matmul(state, hop_kernel) + read
             else:
                 state = state + read
+            if self.relu_units:
+                state = ops.where(relu_mask, ops.relu(state), state)
             state = self._quantize(state, "state")
 
         # The answer layer is float (Q-MANN keeps it at high precision).
@@ -612,6 +639,7 @@ class MemoryNetwork(keras.layers.Layer):
                 "activation": keras.activations.serialize(self.activation)
                 if self.activation is not None
                 else None,
+                "relu_units": self.relu_units,
                 "tie_answer": self.tie_answer,
                 "linear_start": self.linear_start,
                 "temporal_noise": self.temporal_noise,

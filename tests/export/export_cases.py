@@ -162,8 +162,9 @@ def memory_network_quantized():
 
 
 def memory_network_memn2n_options():
-    # Tied answer layer, linear-start flag, training-only temporal noise and
-    # a fixed-point accumulator: all must convert to builtin ops.
+    # Tied answer layer, linear-start flag, training-only temporal noise, a
+    # ReLU on half of the state and a fixed-point accumulator: all must
+    # convert to builtin ops.
     from keras_memattn.ops import QuantizationConfig
 
     return _memory_network_case(
@@ -171,6 +172,7 @@ def memory_network_memn2n_options():
         tie_answer=True,
         linear_start=True,
         temporal_noise=0.1,
+        relu_units=4,
         seed=0,
         quantization=QuantizationConfig(accumulator="fixed_point"),
     )

@@ -158,7 +158,12 @@ def _np_forward(layer, story, query):
             p = gate * p + (1.0 - gate) * np.where(mask, z, 0.0)
         scores.append(p)
         o = _np_quantize(np.einsum("bf,bfd->bd", p, values), fmt("read"))
-        u = _np_quantize(u @ h + o, fmt("state"))
+        u = u @ h + o
+        if layer.relu_units:
+            u[:, d - layer.relu_units :] = np.maximum(
+                u[:, d - layer.relu_units :], 0.0
+            )
+        u = _np_quantize(u, fmt("state"))
     return u @ _np(layer._answer_kernel()), np.stack(scores, 1)
 
 
@@ -181,6 +186,9 @@ def _np_forward(layer, story, query):
         {"linear_start": True, "quantization": FIXED8},
         {"tie_answer": True},
         {"tie_answer": True, "weight_tying": "adjacent"},
+        {"relu_units": 3},
+        {"relu_units": 6, "weight_tying": "adjacent"},
+        {"relu_units": 2, "quantization": FIXED8, "similarity": "hamming"},
     ],
     ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()) or "float",
 )
@@ -223,10 +231,15 @@ def test_matches_numpy_reference(kwargs):
             "quantization": FIXED8,
             "output_dim": 3,
         },
-        {"linear_start": True, "temporal_noise": 0.3, "seed": 1},
+        {
+            "linear_start": True,
+            "temporal_noise": 0.3,
+            "seed": 1,
+            "relu_units": 2,
+        },
         {"tie_answer": True, "weight_tying": "adjacent"},
     ],
-    ids=["float", "qmann-fixed8", "linear-start-noise", "tied-answer"],
+    ids=["float", "qmann-fixed8", "linear-start-noise-relu", "tied-answer"],
 )
 def test_layer_harness(kwargs):
     init = {"vocabulary_size": VOCAB, "embedding_dim": 4, "num_hops": 2}
@@ -345,6 +358,9 @@ def test_sequential_functional_use_and_compute_output_spec():
         ({"temporal_noise": 1.0}, "temporal_noise"),
         ({"tie_answer": True, "output_dim": 3}, "output_dim"),
         ({"temporal_noise": -0.1}, "temporal_noise"),
+        ({"relu_units": -1}, "relu_units"),
+        ({"relu_units": 1.5}, "relu_units"),
+        ({"relu_units": 5}, "relu_units"),
     ],
 )
 def test_bad_arguments(kwargs, name):
