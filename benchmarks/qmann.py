@@ -176,6 +176,7 @@ def main():
         "tie_answer": args.weight_tying == "adjacent",
         "linear_start": args.linear_start,
         "embedding_dim": args.embedding_dim,
+        "relu_units": args.relu_units,
         "hamming_scale": args.hamming_scale,
         "integer_bits": args.integer_bits,
         "logits_integer_bits": args.logits_integer_bits,
@@ -224,6 +225,8 @@ def main():
     flags += [f"--epochs {args.epochs}", f"--restarts {args.restarts}"]
     if args.embedding_dim != (50 if args.joint else 20):
         flags.append(f"--embedding-dim {args.embedding_dim}")
+    if args.relu_units != (args.embedding_dim // 2 if args.joint else 0):
+        flags.append(f"--relu-units {args.relu_units}")
     if args.learning_rate != (0.003 if args.joint else 0.01):
         flags.append(f"--learning-rate {args.learning_rate}")
     if args.weight_tying != "layerwise":
@@ -270,7 +273,13 @@ def main():
         f"clipnorm {args.clipnorm:g}), "
         "batch 32, 3 hops, "
         f"embedding {args.embedding_dim}, {args.weight_tying} tying, "
-        "position and temporal encoding, 10 % random empty memories"
+        + (
+            f"a ReLU on {args.relu_units} of the {args.embedding_dim} state "
+            "units after every hop, "
+            if args.relu_units
+            else ""
+        )
+        + "position and temporal encoding, 10 % random empty memories"
         + (", linear start" if args.linear_start else "")
         + (
             f" for {args.linear_start_epochs} epochs"

@@ -8,7 +8,9 @@ tying, position and temporal encoding, 10 % random empty memories, Adam with
 the learning rate halved every 25 epochs for 100 epochs, and optionally the
 best of several random restarts on the validation split. `--joint` trains
 one model on all the tasks at once instead (MemN2N's joint setting:
-embedding 50, learning rate 0.003) and prints its test error on each task.
+embedding 50, learning rate 0.003, and a ReLU on half of the controller
+state after every hop, as in MemN2N's layer-wise language models) and
+prints its test error on each task.
 `--linear-start` adds MemN2N's linear start
 (`keras_memattn.callbacks.LinearStart`), `--weight-tying adjacent
 --tie-answer` gives MemN2N's adjacent tying, and `--optimizer sgd` its
@@ -54,6 +56,7 @@ def build_model(
     tie_answer=False,
     linear_start=False,
     temporal_noise=0.1,
+    relu_units=0,
     learning_rate=0.01,
     optimizer="adam",
     clipnorm=40.0,
@@ -73,6 +76,7 @@ def build_model(
         tie_answer=tie_answer,
         linear_start=linear_start,
         temporal_noise=temporal_noise,
+        relu_units=relu_units,
         seed=seed,
         embeddings_initializer=keras.initializers.RandomNormal(stddev=0.1),
     )([story, query])
@@ -239,12 +243,14 @@ def run_joint(tasks=tuple(range(1, 21)), data_dir=None, **options):
     The joint setting of MemN2N: the tasks share a vocabulary and a
     model, the validation split is drawn from all tasks together, and the
     test error is reported per task. `options` are those of `run_task`,
-    with an embedding of 50 and a learning rate of 0.003 unless given.
+    with an embedding of 50, a learning rate of 0.003 and a ReLU on half of
+    the state (`relu_units`) unless given.
     Returns a dict with `"test_error"` (a dict task -> error in %),
     `"val_error"`, `"best_epoch"` and `"train_seconds"`.
     """
     options.setdefault("embedding_dim", 50)
     options.setdefault("learning_rate", 0.003)
+    options.setdefault("relu_units", options["embedding_dim"] // 2)
     train, test, vocabulary = load_babi_joint(tasks, data_dir=data_dir)
     train, test = _same_sentence_length(train, test)
     start = time.perf_counter()
@@ -271,6 +277,13 @@ def _positive_int(text):
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
     return value
 
 
@@ -333,6 +346,14 @@ def add_training_arguments(parser):
         "(default: when the validation loss stalls for 5 epochs)",
     )
     parser.add_argument(
+        "--relu-units",
+        type=_non_negative_int,
+        default=None,
+        help="units of the controller state put through a ReLU after every "
+        "hop (MemoryNetwork's relu_units); default half the embedding "
+        "joint, 0 per task",
+    )
+    parser.add_argument(
         "--clipnorm",
         type=float,
         default=40.0,
@@ -357,6 +378,13 @@ def apply_defaults(args):
         args.learning_rate = 0.003 if args.joint else 0.01
     if args.embedding_dim is None:
         args.embedding_dim = 50 if args.joint else 20
+    if args.relu_units is None:
+        args.relu_units = args.embedding_dim // 2 if args.joint else 0
+    if args.relu_units > args.embedding_dim:
+        raise SystemExit(
+            f"error: --relu-units must be at most the embedding size "
+            f"({args.embedding_dim}), got {args.relu_units}"
+        )
     return args
 
 
@@ -395,6 +423,7 @@ def main():
         weight_tying=args.weight_tying,
         tie_answer=args.tie_answer,
         linear_start=args.linear_start,
+        relu_units=args.relu_units,
     )
     if args.joint:
         result = run_joint(tuple(args.tasks), **options)
