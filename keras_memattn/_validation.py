@@ -46,6 +46,18 @@ def non_negative_int(name, value, owner=None):
     return int(value)
 
 
+def optional_seed(name, value, owner=None):
+    """Returns `value` if it is an integer seed or None, else raises."""
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, numbers.Integral)
+    ):
+        raise ValueError(
+            f"{_prefix(owner)}`{name}` must be an integer or None. "
+            f"Received: {name}={value!r}"
+        )
+    return None if value is None else int(value)
+
+
 def rate(name, value, owner=None):
     """Returns `value` as a float in [0, 1), or raises."""
     if (

@@ -170,13 +170,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             "output_dim", output_dim, owner
         )
         window = _validation.optional_positive_int("window", window, owner)
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, int)
-        ):
-            raise ValueError(
-                f"{owner}: `seed` must be an integer or None. "
-                f"Received: seed={seed!r}"
-            )
+        seed = _validation.optional_seed("seed", seed, owner)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.num_heads = num_heads
         self.key_dim = key_dim
@@ -525,12 +519,13 @@ class MultiHeadSelfAttention(keras.layers.Layer):
 
         The source must be built for self-attention on inputs of this
         layer's feature size, with the same `num_heads`, `key_dim`,
-        `value_dim`, `use_bias` and output size, and the default
-        `attention_axes`. Its query, key and value kernels `(features,
-        num_heads, dim)` become the three blocks of `qkv_kernel`; its
-        output kernel `(num_heads, value_dim, output_dim)` is flattened
-        into `output_kernel`. Afterwards `self(x)` equals `layer(x, x)`
-        on every unpadded position.
+        `value_dim`, `use_bias` and output size, the default
+        `attention_axes`, no `use_gate`, and a `sliding_window` equal to
+        this layer's `window + 1` (or neither set). Its query, key and
+        value kernels `(features, num_heads, dim)` become the three blocks
+        of `qkv_kernel`; its output kernel `(num_heads, value_dim,
+        output_dim)` is flattened into `output_kernel`. Afterwards
+        `self(x)` equals `layer(x, x)` on every unpadded position.
 
         Args:
             layer: a built `keras.layers.MultiHeadAttention`.
@@ -575,12 +570,25 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             "value_dim": self._value_dim,
             "use_bias": self.use_bias,
         }
+        their_config = layer.get_config()
         theirs = {
             "num_heads": layer.num_heads,
             "key_dim": layer.key_dim,
             "value_dim": layer.value_dim or layer.key_dim,
             "use_bias": layer.use_bias,
         }
+        # Options of Keras' layer that change its outputs and that this
+        # layer has no weights or arguments for (Keras versions without
+        # them leave them out of the config).
+        if their_config.get("use_gate", False):
+            mine["use_gate"] = False
+            theirs["use_gate"] = True
+        their_window = their_config.get("sliding_window")
+        if their_window is not None or self.window is not None:
+            mine["sliding_window"] = (
+                None if self.window is None else self.window + 1
+            )
+            theirs["sliding_window"] = their_window
         for key in mine:
             if mine[key] != theirs[key]:
                 raise ValueError(

@@ -209,6 +209,30 @@ def test_load_weights_from_keras_rejects_mismatches():
         layer.load_weights_from_keras(other)
 
 
+@pytest.mark.parametrize(
+    "keras_kwargs, window, message",
+    [
+        ({"use_gate": True}, None, "use_gate=True"),
+        ({"sliding_window": 2}, None, "sliding_window=2"),
+        ({"sliding_window": 2}, 2, "sliding_window=2, expected sliding_wi"),
+        ({}, 1, "sliding_window=None, expected sliding_window=2"),
+    ],
+)
+def test_load_weights_from_keras_rejects_options_it_cannot_reproduce(
+    keras_kwargs, window, message
+):
+    # A gate or a different band would make the copy compute something
+    # else; the copy must refuse rather than load silently.
+    mha = keras.layers.MultiHeadAttention(
+        num_heads=2, key_dim=4, **keras_kwargs
+    )
+    mha.build(X.shape, X.shape)
+    layer = MultiHeadSelfAttention(2, 4, window=window)
+    layer.build(X.shape)
+    with pytest.raises(ValueError, match=message):
+        layer.load_weights_from_keras(mha)
+
+
 # --------------------------------------------------------------------------
 # NumPy references.
 
