@@ -137,10 +137,11 @@ class MemoryNetwork(keras.layers.Layer):
             Defaults to False.
         linear_start: start with linear attention (MemN2N's "LS"); see
             above. Defaults to False.
-        temporal_noise: expected fraction of empty memories inserted in
-            training stories, in `[0, 1)` (MemN2N's "RN" uses 0.1). Only
-            acts with `temporal_encoding=True` and `training=True`.
-            Defaults to 0.
+        temporal_noise: probability, in `[0, 1)`, that an empty memory is
+            inserted just before each fact of a training story, which ages
+            the earlier facts by one (MemN2N's random noise, "RN", adds
+            10 % empty memories: 0.1). Only acts with
+            `temporal_encoding=True` and `training=True`. Defaults to 0.
         seed: optional integer seed of the temporal noise.
         embeddings_initializer: initializer of the embeddings and temporal
             tables. Defaults to `"random_normal"`.
@@ -246,6 +247,18 @@ class MemoryNetwork(keras.layers.Layer):
             "similarity", similarity, addressing.SIMILARITIES, owner
         )
         self.quantization = QuantizationConfig.get(quantization)
+        if (
+            self.quantization is not None
+            and self.quantization.for_tensor("logits").accumulator != "float"
+            and similarity != "dot"
+        ):
+            raise ValueError(
+                f"{owner}: a fixed-point accumulator sums dot products; "
+                f"with similarity={similarity!r} it would have no effect. "
+                "Use similarity='dot' or the default accumulator. Received: "
+                f"quantization={self.quantization!r}, "
+                f"similarity={similarity!r}"
+            )
         self.hamming_scale = _validation.positive_float(
             "hamming_scale", hamming_scale, owner
         )
@@ -275,6 +288,7 @@ class MemoryNetwork(keras.layers.Layer):
                 f"({self.vocabulary_size}). Received: output_dim="
                 f"{self.output_dim}"
             )
+        seed = _validation.optional_seed("seed", seed, owner)
         super().__init__(**kwargs)
         self.linear_start = bool(linear_start)
         self.seed = seed
@@ -499,12 +513,20 @@ class MemoryNetwork(keras.layers.Layer):
         story_pe = self._encoding(story.shape[-1], dtype)
         query_pe = self._encoding(query.shape[-1], dtype)
 
-        fact_mask = ops.any(ops.not_equal(story, 0), axis=-1)  # (b, f)
+        # A fact is real if it holds a word id that `_bag` does not treat
+        # as padding.
+        fact_mask = ops.any(
+            ops.logical_and(
+                ops.greater(story, 0), ops.less(story, self.vocabulary_size)
+            ),
+            axis=-1,
+        )  # (b, f)
         if self.temporal_encoding:
             real = ops.cast(fact_mask, "int32")
-            # Slots that come after each fact (0 for the most recent one):
-            # the real facts, and with temporal noise the empty memories
-            # inserted after each of them.
+            # A fact's age is the number of slots after it (0 for the most
+            # recent fact): the later real facts and, with temporal noise,
+            # the empty memories inserted just before each of them (one
+            # before the first fact would change no age).
             slots = real
             if training and self.temporal_noise:
                 inserted = keras.random.uniform(

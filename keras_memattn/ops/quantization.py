@@ -321,7 +321,7 @@ def hamming_similarity(
     \\operatorname{sign}(b)$ (XNOR-popcount similarity), so `|S| <= kappa D`.
 
     The forward value is exact. Its gradient comes from a smooth surrogate,
-    $\tilde h(a, b) = c \tanh(a) \tanh(b)$ with $c = 1 - 2^{-(N-1)}$
+    $\\tilde h(a, b) = c \\tanh(a) \\tanh(b)$ with $c = 1 - 2^{-(N-1)}$
     ($c = 1$ for one bit): like $h$ it is positive for agreeing signs,
     negative otherwise, and bounded by $c$; its gradient is that of a dot
     product of `tanh`-squashed operands, so it is largest near zero, where
@@ -421,6 +421,9 @@ class QuantizationConfig:
             only the result is quantized, as with a wide accumulator) or
             `"fixed_point"` (products and every partial sum rounded and
             saturated to the `"logits"` format, see `fixed_point_dot`).
+            Only `MemoryNetwork` with `similarity="dot"` takes
+            `"fixed_point"`; other layers and similarities raise a
+            `ValueError`.
         tensor_formats: optional dict from a tensor name in `TENSORS` to a
             dict of the arguments above (`mode`, `word_length`,
             `integer_bits`, `rounding`) that differ for that tensor, e.g.
@@ -645,6 +648,14 @@ class QuantizationConfig:
         if isinstance(identifier, dict):
             if "class_name" in identifier:
                 return keras.saving.deserialize_keras_object(identifier)
+            known = (*cls._FORMAT_ARGS, "accumulator", "tensor_formats")
+            unknown = sorted(set(identifier) - set(known))
+            if unknown:
+                raise ValueError(
+                    "`quantization` as a dict takes the arguments of "
+                    f"QuantizationConfig ({', '.join(known)}); unknown keys "
+                    f"{unknown}. Received: quantization={identifier!r}"
+                )
             return cls.from_config(identifier)
         raise ValueError(
             "`quantization` must be None, a QuantizationConfig, its config "

@@ -181,7 +181,6 @@ def _np_forward(layer, story, query):
         {"quantization": PER_TENSOR, "similarity": "hamming"},
         {"quantization": PER_TENSOR, "weight_tying": "adjacent"},
         {"quantization": ACCUMULATE},
-        {"quantization": ACCUMULATE, "similarity": "hamming"},
         {"linear_start": True},
         {"linear_start": True, "quantization": FIXED8},
         {"tie_answer": True},
@@ -361,6 +360,16 @@ def test_sequential_functional_use_and_compute_output_spec():
         ({"relu_units": -1}, "relu_units"),
         ({"relu_units": 1.5}, "relu_units"),
         ({"relu_units": 5}, "relu_units"),
+        ({"seed": "a"}, "seed"),
+        ({"seed": 1.5, "temporal_noise": 0.1}, "seed"),
+        (
+            {
+                "quantization": QuantizationConfig(accumulator="fixed_point"),
+                "similarity": "hamming",
+            },
+            "quantization",
+        ),
+        ({"quantization": {"bits": 4}}, "quantization"),
     ],
 )
 def test_bad_arguments(kwargs, name):
@@ -555,6 +564,9 @@ def test_word_ids_out_of_range_in_a_compiled_call_count_as_padding():
     bad_story = story.copy()
     bad_story[0, 0, 0] = VOCAB + 3
     bad_story[2, 1, 1] = -2
+    # A fact whose only word is out of range is an empty memory slot: no
+    # attention weight and no temporal age.
+    bad_story[1, 2] = [VOCAB + 1, 0, 0]
     if keras.backend.backend() == "torch":
         # PyTorch runs `predict` eagerly, where the ids are checked.
         with pytest.raises(ValueError, match="vocabulary_size"):
@@ -564,6 +576,7 @@ def test_word_ids_out_of_range_in_a_compiled_call_count_as_padding():
     padded = bad_story.copy()
     padded[0, 0, 0] = 0
     padded[2, 1, 1] = 0
+    padded[1, 2] = 0
     want = model.predict([padded, query], verbose=0)
     assert np.all(np.isfinite(got))
     np.testing.assert_allclose(got, want, atol=1e-6)
