@@ -40,14 +40,16 @@ class AttentionPooling(keras.layers.Layer):
     the feature size and $u$ is `units`. The output is the concatenation
     $[s_1, \dots, s_h]$: one weighted average of the full feature vector per
     head (as in the multi-hop "structured self-attentive" sentence
-    embedding), so its size is `num_heads * features`. Scores and softmax run
-    in float32; outputs are in the compute dtype.
+    embedding), so its size is `num_heads * features`. Scores, softmax and
+    the weighted average run in float32 (float64 under a float64 policy);
+    outputs are in the compute dtype.
 
     Masking: the layer consumes the Keras mask of its input (its output has
     no time axis and carries no mask). Padded steps get exactly zero
     weight and the weights of the other steps sum to one, so the values at
-    padded steps never change the output. A sequence whose steps are all
-    padded gets all-zero weights and a zero output vector.
+    padded steps, even infinite or NaN ones, never change the output. A
+    sequence whose steps are all padded gets all-zero weights and a zero
+    output vector.
 
     Args:
         units: size of the hidden layer of the additive score. Defaults to
@@ -197,21 +199,28 @@ class AttentionPooling(keras.layers.Layer):
         )
 
     def call(self, inputs, mask=None, return_attention_scores=False):
-        h = ops.cast(inputs, "float32")
+        # float32 at least: half-precision scores and sums lose too much.
+        work = "float64" if self.compute_dtype == "float64" else "float32"
+        h = ops.cast(inputs, work)
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
+            # Zero weight times a non-finite padded value would still be
+            # NaN: padded steps are zeroed before they are used.
+            h = ops.where(ops.expand_dims(mask, -1), h, ops.zeros_like(h))
         if self.score == "additive":
-            hidden = ops.matmul(h, ops.cast(self.kernel, "float32"))
+            hidden = ops.matmul(h, ops.cast(self.kernel, work))
             if self.bias is not None:
-                hidden = ops.add(hidden, ops.cast(self.bias, "float32"))
+                hidden = ops.add(hidden, ops.cast(self.bias, work))
             hidden = ops.tanh(hidden)
-            logits = ops.matmul(hidden, ops.cast(self.score_kernel, "float32"))
+            logits = ops.matmul(hidden, ops.cast(self.score_kernel, work))
         else:
             scale = 1.0 / math.sqrt(h.shape[-1])
-            logits = ops.matmul(h, ops.cast(self.score_kernel, "float32"))
+            logits = ops.matmul(h, ops.cast(self.score_kernel, work))
             logits = ops.multiply(logits, scale)
         # [B, N, T]
         logits = ops.transpose(logits, (0, 2, 1))
         if mask is not None:
-            mask = ops.expand_dims(ops.cast(mask, "bool"), 1)
+            mask = ops.expand_dims(mask, 1)
         weights = masked_softmax(logits, mask, axis=-1)
         # [B, N, F] -> [B, N * F]
         pooled = ops.matmul(weights, h)

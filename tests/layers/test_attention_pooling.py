@@ -111,13 +111,31 @@ def test_padded_steps_get_exactly_zero_weight(dtype):
     assert np.all(pooled[1] == 0.0)
 
 
-def test_values_at_padded_steps_do_not_matter():
-    layer = AttentionPooling()
+@pytest.mark.parametrize("fill", [1e3, np.inf, np.nan])
+@pytest.mark.parametrize("score", ["additive", "dot"])
+def test_values_at_padded_steps_do_not_matter(fill, score):
+    layer = AttentionPooling(score=score)
     noisy = X.copy()
-    noisy[~MASK] = 1e3
+    noisy[~MASK] = fill
     a = _numpy(layer(X, mask=MASK))
     b = _numpy(layer(noisy, mask=MASK))
     np.testing.assert_array_equal(a, b)
+
+
+def test_float64_policy_computes_in_float64():
+    probe = ops.ones((2, 2), dtype="float64")
+    if keras.backend.standardize_dtype(ops.matmul(probe, probe).dtype) != (
+        "float64"
+    ):
+        # JAX without x64, and Keras' PyTorch matmul, compute in float32.
+        pytest.skip("this backend's matmul does not compute in float64")
+    layer = AttentionPooling(num_heads=2, dtype="float64")
+    x = X.astype("float64")
+    got = layer(x, mask=MASK)
+    assert keras.backend.standardize_dtype(got.dtype) == "float64"
+    want, _ = _reference(layer, x, MASK)
+    # float32 arithmetic would be off by about 1e-7.
+    np.testing.assert_allclose(_numpy(got), want, rtol=1e-12, atol=1e-12)
 
 
 def test_mask_from_embedding_is_consumed():
