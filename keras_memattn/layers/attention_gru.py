@@ -357,8 +357,10 @@ class AttentionGRU(BaseRNN):
     each element of the candidate's pre-activation is rescaled by a learned
     factor that depends on its sign (the "attention" is element-wise, not
     over time steps). The update and reset gates keep their sigmoid. Use it
-    as a drop-in `keras.layers.GRU` where a learnable, non-saturating
-    candidate helps, as reported for speech emotion recognition.
+    in place of `keras.layers.GRU` (the same arguments, except that the
+    candidate's activation is `candidate_activation`) where a learnable,
+    non-saturating candidate helps, as reported for speech emotion
+    recognition.
 
     With `reset_after=True` (the default):
 

@@ -92,7 +92,8 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
             (`"read"`) with straight-through gradients; the Hamming
             similarity reads its operands in the `"memory"` format.
         shift_range: non-negative integer `S`; the NTM shift covers
-            `-S..S`. Defaults to `1`. Used with `addressing="ntm"`.
+            `-S..S`, at most `(memory_size - 1) // 2`. Defaults to `1`.
+            Used with `addressing="ntm"`.
         activation: controller activation. Defaults to `"tanh"`.
         recurrent_activation: LSTM gate activation. Defaults to
             `"sigmoid"`.
@@ -199,6 +200,18 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
         self.shift_range = _validation.non_negative_int(
             "shift_range", shift_range, name
         )
+        if (
+            self.addressing == "ntm"
+            and 2 * self.shift_range + 1 > self.memory_size
+        ):
+            # Shifts that differ by memory_size are the same rotation.
+            raise ValueError(
+                f"{name}: the shifts -shift_range..shift_range must be "
+                f"distinct rotations of the {self.memory_size} memory "
+                "slots, so `2 * shift_range + 1` must be at most "
+                f"`memory_size`. Received: shift_range={self.shift_range}, "
+                f"memory_size={self.memory_size}"
+            )
         self.epsilon = _validation.positive_float("epsilon", epsilon, name)
         self.dropout = _validation.rate("dropout", dropout, name)
         self.recurrent_dropout = _validation.rate(

@@ -390,6 +390,17 @@ def test_bad_arguments_name_the_argument(name, value):
         MANNLayer(**kwargs)
 
 
+def test_shift_range_must_fit_the_memory_with_ntm_addressing():
+    kwargs = dict(SMALL, memory_size=4, addressing="ntm")
+    with pytest.raises(
+        ValueError, match=r"Received: shift_range=2, memory_size=4"
+    ):
+        MANNLayer(**dict(kwargs, shift_range=2))
+    MANNLayer(**dict(kwargs, shift_range=1))  # -1, 0, 1: distinct.
+    # Content addressing does not shift.
+    MANNLayer(**dict(kwargs, addressing="content", shift_range=2))
+
+
 def test_fixed_point_accumulator_is_rejected():
     from keras_memattn.ops.quantization import QuantizationConfig
 
