@@ -9,6 +9,7 @@ import numpy as np
 from keras_memattn import _compat
 from keras_memattn.cli import CLIError
 from keras_memattn.cli import _check_folder_creatable
+from keras_memattn.cli import _check_not_model
 from keras_memattn.cli import _flag_message
 from keras_memattn.cli import _make_folders
 from keras_memattn.cli import _remove_empty
@@ -16,12 +17,15 @@ from keras_memattn.cli import report_error
 from keras_memattn.export.tflite import QUANTIZE_MODES
 
 DESCRIPTION = """\
-Converts MODEL.keras to OUT.tflite with TF-Lite builtin ops only (no Flex),
-a static batch size (so recurrent loops become builtin WHILE ops) and, unless
---sequence-length is given, a variable sequence length. Conversion runs on the
-TensorFlow backend; under JAX or PyTorch it runs in a TensorFlow child process.
-With --verify, the file runs in the LiteRT interpreter on random inputs and
-the largest difference from the Keras model is printed.
+Converts MODEL.keras to OUT.tflite with TF-Lite builtin ops only (no Flex)
+and a static batch size (so recurrent loops become builtin WHILE ops). The
+time axis keeps the model's: a time axis left unknown in the model's
+keras.Input stays variable unless --sequence-length fixes it; a fixed one
+(a text classifier's, from its vectorizer's sequence length) stays as it is.
+Conversion runs on the TensorFlow backend; under JAX or PyTorch it runs in a
+TensorFlow child process. With --verify, the file runs in the LiteRT
+interpreter on random inputs and the largest difference from the Keras model
+is printed; a file that fails to run is removed.
 """
 
 
@@ -44,7 +48,11 @@ def add_parser(subparsers):
         "--sequence-length",
         type=int,
         default=None,
-        help="fix the time axis (needed for layers with unroll=True)",
+        help=(
+            "fix a time axis that the model leaves unknown (needed for "
+            "layers with unroll=True); a model whose time axis is fixed "
+            "accepts only its own length"
+        ),
     )
     parser.add_argument(
         "--batch-size",
@@ -72,9 +80,11 @@ def add_parser(subparsers):
 def run(args):
     """Runs `memattn export` with parsed arguments; returns the exit code.
 
-    Bad input (a missing model or data file, an invalid flag, a model that
-    does not convert) prints one line, `memattn: error: ...`, on stderr and
-    returns 2, as the other `memattn` subcommands do.
+    Bad input (a missing model or data file, an invalid flag, an output
+    path that is the model file, a model that does not convert, a file
+    that fails `--verify`) prints one line, `memattn: error: ...`, on
+    stderr and returns 2, as the other `memattn` subcommands do. A file
+    that fails `--verify` is removed.
     """
     try:
         return _run(args)
@@ -106,12 +116,23 @@ def _run(args):
     except (tflite.TFLiteExportError, ValueError) as e:
         _remove_empty(created)
         raise CLIError(" ".join(str(e).split())) from None
-    print(f"wrote {path} ({os.path.getsize(path) / 1024:.1f} KiB)")
+    report = None
     if args.verify:
-        # Only `predict` is called: no optimizer or loss is needed.
-        model = keras.models.load_model(model_path, compile=False)
-        inputs = sample_inputs(model, args.sequence_length)
-        report = tflite.verify_tflite(path, model, inputs)
+        try:
+            # Only `predict` is called: no optimizer or loss is needed.
+            model = keras.models.load_model(model_path, compile=False)
+            inputs = sample_inputs(model, args.sequence_length)
+            report = tflite.verify_tflite(path, model, inputs)
+        except (RuntimeError, ValueError) as e:
+            # A file that does not run is not left behind as a result.
+            os.remove(path)
+            _remove_empty(created)
+            raise CLIError(
+                f"--verify failed, so {path} was removed: "
+                f"{' '.join(str(e).split())}"
+            ) from None
+    print(f"wrote {path} ({os.path.getsize(path) / 1024:.1f} KiB)")
+    if report is not None:
         print(report.summary())
     return 0
 
@@ -136,6 +157,7 @@ def _check_args(args):
         )
     if not os.path.isfile(args.model):
         raise CLIError(f"model file {args.model} does not exist")
+    _check_not_model("output", args.output, args.model)
     if args.representative_data and not os.path.isfile(
         args.representative_data
     ):
@@ -158,27 +180,49 @@ def sample_inputs(model, sequence_length=None, num_samples=4, seed=0):
     """Random inputs that fit `model`: valid token ids for integer inputs.
 
     Unknown dimensions (other than the batch) take `sequence_length`, or 8.
-    Integer inputs are drawn below the smallest `input_dim` of the model's
-    `Embedding` layers (or 2 when it has none).
+    For a model that stores a `TextVectorizer` (see
+    `keras_memattn.models.text_classifier`), word ids are drawn below its
+    `vocabulary_size` and, with subwords, the n-gram ids (`[..., 1:]`) in
+    `0..subword_buckets`. Integer inputs of other models are drawn below
+    the smallest `input_dim` of their `Embedding` layers (or 2 when they
+    have none).
     """
     import keras
 
+    from keras_memattn import models
+
     rng = np.random.default_rng(seed)
-    vocab = [
-        layer.input_dim
-        for layer in _compat.nested_layers(model)
-        if isinstance(layer, keras.layers.Embedding)
-    ]
-    high = min(vocab) if vocab else 2
+    vectorizer = models.get_vectorizer(model)
+    if vectorizer is not None:
+        high = vectorizer.vocabulary_size
+    else:
+        vocab = [
+            layer.input_dim
+            for layer in _compat.nested_layers(model)
+            if isinstance(layer, keras.layers.Embedding)
+        ]
+        high = min(vocab) if vocab else 2
 
     def draw(tensor):
         shape = [num_samples] + [
             dim if dim is not None else (sequence_length or 8)
             for dim in tensor.shape[1:]
         ]
-        if "int" in str(tensor.dtype):
-            return rng.integers(0, high, size=shape).astype(tensor.dtype)
-        return rng.standard_normal(shape).astype(tensor.dtype)
+        if "int" not in str(tensor.dtype):
+            return rng.standard_normal(shape).astype(tensor.dtype)
+        ids = rng.integers(0, high, size=shape)
+        if (
+            vectorizer is not None
+            and vectorizer.subword_ngrams is not None
+            and len(shape) == 3
+        ):
+            # [..., 0] is the word id, [..., 1:] the n-gram ids (0 is none).
+            ids[..., 1:] = rng.integers(
+                0,
+                vectorizer.subword_buckets + 1,
+                size=shape[:2] + [shape[2] - 1],
+            )
+        return ids.astype(tensor.dtype)
 
     return keras.tree.map_structure(draw, _compat.model_input(model))
 

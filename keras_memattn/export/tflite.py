@@ -130,7 +130,9 @@ def to_tflite(
             of a `.keras` file.
         path: where to write the `.tflite` file.
         sequence_length: optional int. Fixes axis 1 of every input whose
-            axis 1 is unknown. Defaults to `None` (keep it variable).
+            axis 1 is unknown. Defaults to `None` (keep it variable). A
+            model with no unknown axis 1 (a `text_classifier`, whose length
+            comes from its vectorizer) accepts only its own length here.
         batch_size: int, the static batch size of the exported model.
             Defaults to `1`.
         quantize: `None` (float32), `"dynamic"` (int8 weights, float
@@ -146,6 +148,8 @@ def to_tflite(
         The path of the written file, as a string.
 
     Raises:
+        ValueError: an invalid argument, or a `sequence_length` that
+            differs from the model's fixed time axis.
         TFLiteExportError: the model needs an op that TF-Lite has no builtin
             kernel for (the message names it), full-integer conversion
             crashed the converter, or the full-integer file fails to run in
@@ -191,6 +195,7 @@ def to_tflite(
     }
     if not isinstance(model, (str, os.PathLike)):
         _check_not_keras_quantized(model)
+        _check_sequence_length(model, sequence_length)
     if keras.backend.backend() == "tensorflow":
         if isinstance(model, (str, os.PathLike)):
             model = keras.models.load_model(os.fspath(model))
@@ -564,16 +569,48 @@ def _check_not_keras_quantized(model):
             )
 
 
-def _input_signature(model, batch_size, sequence_length):
-    import tensorflow as tf
-
+def _model_input(model):
     try:
-        structure = _compat.model_input(model)
+        return _compat.model_input(model)
     except (AttributeError, ValueError) as e:
         raise ValueError(
             "`to_tflite` needs a functional or Sequential model with known "
             f"inputs (built with `keras.Input`). Received: model={model!r}"
         ) from e
+
+
+def _check_sequence_length(model, sequence_length):
+    """Raises when `sequence_length` would be ignored: no input has an
+    unknown axis 1, and it differs from the fixed ones."""
+    if sequence_length is None:
+        return
+    shapes = [tuple(t.shape) for t in keras.tree.flatten(_model_input(model))]
+    timed = [shape for shape in shapes if len(shape) > 1]
+    if any(shape[1] is None for shape in timed):
+        return
+    fixed = sorted({shape[1] for shape in timed})
+    if fixed == [sequence_length]:
+        return
+    if fixed:
+        where = (
+            "the model's time axis is fixed at "
+            f"{', '.join(str(n) for n in fixed)} in its `keras.Input` "
+            "(a text classifier's at its vectorizer's `sequence_length`)"
+        )
+    else:
+        where = "the model's inputs have no time axis"
+    raise ValueError(
+        "`sequence_length` fixes a time axis that the model leaves unknown, "
+        f"but {where}; export without `sequence_length`. Received: "
+        f"sequence_length={sequence_length}"
+    )
+
+
+def _input_signature(model, batch_size, sequence_length):
+    import tensorflow as tf
+
+    structure = _model_input(model)
+    _check_sequence_length(model, sequence_length)
 
     def spec(tensor):
         shape = list(tensor.shape)

@@ -425,3 +425,116 @@ def test_representative_batches_keep_every_sample():
         tflite._fixed_representative(np.zeros((0, 3)))
     with pytest.raises(ValueError, match="0 samples"):
         tflite._fixed_representative(iter([]))
+
+
+def test_sample_inputs_fit_a_subword_and_wide_text_classifier():
+    # The wide part's Embedding has vocabulary + buckets rows: drawing word
+    # ids below its size fed ids outside the word and n-gram tables.
+    vectorizer = keras_memattn.datasets.TextVectorizer(
+        subword_ngrams=(2, 3), subword_buckets=7, max_subwords=4
+    ).fit(["a good film", "a bad film", "fine acting"])
+    model = keras_memattn.models.text_classifier(
+        encoder="gru",
+        units=4,
+        embedding_dim=4,
+        pooling="mean",
+        vectorizer=vectorizer,
+        class_names=["neg", "pos"],
+        wide_ngrams=2,
+        wide_buckets=500,
+    )
+    ids = cli.sample_inputs(model, num_samples=64)
+    assert ids.shape == (64, vectorizer.sequence_length, 5)
+    assert ids.dtype == np.int32
+    words, subwords = ids[..., 0], ids[..., 1:]
+    assert 0 <= words.min() and words.max() < vectorizer.vocabulary_size
+    assert 0 <= subwords.min() and subwords.max() <= 7
+    assert subwords.max() == 7  # the whole range of n-gram ids
+    # Models without a vectorizer keep the Embedding rule.
+    plain = cli.sample_inputs(_wide_lstm_model(4), num_samples=64)
+    assert plain.max() < 200 and plain.max() > 100
+
+
+def test_sequence_length_that_a_fixed_time_axis_ignores_is_an_error(
+    tmp_path,
+):
+    inputs = keras.Input((6,), dtype="int32")
+    x = keras.layers.Embedding(50, 4)(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2)(x))
+    with pytest.raises(
+        ValueError, match=r"fixed at 6.*Received: sequence_length=9"
+    ):
+        export.to_tflite(model, tmp_path / "m.tflite", sequence_length=9)
+    vectors = keras.Input((3,))
+    flat = keras.Model(vectors, keras.layers.Dense(2)(vectors))
+    with pytest.raises(ValueError, match="fixed at 3"):
+        export.to_tflite(flat, tmp_path / "m.tflite", sequence_length=4)
+    assert not (tmp_path / "m.tflite").exists()
+    from keras_memattn.export import tflite
+
+    # The model's own length, or a variable time axis, is accepted.
+    tflite._check_sequence_length(model, 6)
+    tflite._check_sequence_length(_wide_lstm_model(4), 9)
+
+
+def test_cli_verify_failure_is_one_line_and_removes_the_file(
+    tmp_path, capsys, monkeypatch
+):
+    import argparse
+
+    pytest.importorskip("ai_edge_litert")
+    from keras_memattn.export import tflite
+
+    def fake_export(model, path, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"converted")
+        return path
+
+    def broken(path, model, inputs):
+        raise RuntimeError("gather index out of bounds\nNode number 3")
+
+    monkeypatch.setattr(tflite, "to_tflite", fake_export)
+    monkeypatch.setattr(tflite, "verify_tflite", broken)
+    model_path = tmp_path / "m.keras"
+    _small_package_model().save(model_path)
+    out = tmp_path / "new" / "m.tflite"
+    parser = argparse.ArgumentParser(prog="memattn")
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["export", str(model_path), str(out), "--verify"])
+    assert cli.run(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"memattn: error: --verify failed, so {out} was")
+    assert "gather index out of bounds Node number 3" in err
+    assert not (tmp_path / "new").exists()
+
+
+@slow_unless_tf
+def test_cli_verify_subword_and_wide_text_classifier(tmp_path, capsys):
+    import argparse
+
+    vectorizer = keras_memattn.datasets.TextVectorizer(
+        subword_ngrams=(2, 3), subword_buckets=7, max_subwords=4
+    ).fit(["a good film", "a bad film", "fine acting"])
+    model = keras_memattn.models.text_classifier(
+        encoder="gru",
+        units=4,
+        embedding_dim=4,
+        pooling="mean",
+        vectorizer=vectorizer,
+        class_names=["neg", "pos"],
+        wide_ngrams=2,
+        wide_buckets=500,
+    )
+    model_path = str(tmp_path / "model.keras")
+    model.save(model_path)
+    out = str(tmp_path / "model.tflite")
+    parser = argparse.ArgumentParser(prog="memattn")
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["export", model_path, out, "--verify"])
+    assert args.run(args) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    diff = float(printed.split("max abs diff vs Keras: ")[1].split()[0])
+    assert diff < FLOAT_ATOL, printed
