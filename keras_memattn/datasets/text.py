@@ -477,17 +477,20 @@ def load_text_classification(
     Tab-separated files are read literally: quote characters are part of
     the text, as in the SST-2 files, so a stray `"` cannot join rows.
     Other delimiters follow the CSV convention, where a field may be
-    quoted to hold the delimiter, a newline or doubled `""` quotes. A
-    UTF-8 byte-order mark at the start of the file (as spreadsheet
-    programs write) is skipped.
+    quoted to hold the delimiter, a newline or doubled `""` quotes; a
+    quote that is never closed, or text right after a closing quote, is
+    an error naming the row rather than text that swallows the rows
+    after it. A UTF-8 byte-order mark at the start of the file (as
+    spreadsheet programs write) is skipped.
 
     Args:
         path: a `.tsv`, `.csv` or `.txt` file with one example per row.
         label_column: the label column: a header name, or an int index
             (needed when `has_header=False`). Defaults to `"label"`.
         text_column: the text column, likewise. Defaults to `"text"`.
-        delimiter: the field separator. Defaults to a tab for `.tsv` and
-            `.txt` files and a comma otherwise.
+        delimiter: the field separator. Defaults to a comma for `.csv`
+            files (any case) and a tab for every other file (`.tsv`,
+            `.txt`, ...).
         has_header: whether the first row names the columns. Defaults to
             `True`.
         class_names: optional list of label values in label order, e.g. the
@@ -506,8 +509,8 @@ def load_text_classification(
     Raises:
         FileNotFoundError: if `path` does not exist.
         ValueError: if a named column is missing, the file has no rows, is
-            not in `encoding`, a label is empty, or a label is not in
-            `class_names`.
+            not in `encoding`, has a malformed quoted field, a label is
+            empty, or a label is not in `class_names`.
 
     Example:
 
@@ -534,14 +537,34 @@ def load_text_classification(
             f"{path} is not valid {encoding} text ({error.reason} at byte "
             f"{error.start}); pass the file's `encoding`."
         ) from None
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=quoting)
-    try:
-        rows = [r for r in reader if r]
-    except csv.Error as error:
-        raise ValueError(
-            f"{path}: cannot read row {reader.line_num}: {error}"
-        ) from None
+    quoted = delimiter != "\t"
+    reader = csv.reader(
+        io.StringIO(text),
+        delimiter=delimiter,
+        quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
+        # Strict: an unclosed quote is an error, not a field that runs to
+        # the end of the file.
+        strict=quoted,
+    )
+    rows = []
+    while True:
+        first_line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            hint = ""
+            if "unexpected end of data" in str(error):
+                hint = " (a quote opened there is never closed)"
+            elif "field larger than field limit" in str(error):
+                hint = " (is a quote opened there never closed?)"
+            raise ValueError(
+                f"{path}: cannot read the row that starts on line "
+                f"{first_line}: {error}{hint}"
+            ) from None
+        if row:
+            rows.append(row)
     if has_header:
         if not rows:
             raise ValueError(f"{path} is empty.")

@@ -71,6 +71,14 @@ def char_ngrams(token, min_n, max_n):
     ]
 
 
+def _some(items, count=5):
+    """The first `count` items, and how many more there are."""
+    shown = repr(list(items[:count]))
+    if len(items) > count:
+        shown += f" and {len(items) - count} more"
+    return shown
+
+
 class TextVectorizer:
     """Maps texts to padded `int32` token ids with a word-level vocabulary.
 
@@ -110,7 +118,8 @@ class TextVectorizer:
         min_count: words seen fewer times in the training texts are OOV.
             Defaults to 1.
         sequence_length: fixed output length, or `None` (default) to take it
-            from the data in `fit`.
+            from the data in `fit` (again on every call, also after
+            `from_config`).
         length_percentile: the percentile of training lengths used when
             `sequence_length` is `None`. Defaults to 95.
         max_sequence_length: upper bound on the length chosen from data.
@@ -118,7 +127,9 @@ class TextVectorizer:
         lowercase: whether to lower-case texts before splitting. Defaults to
             `True`.
         vocabulary: optional list of words (without the padding and OOV
-            entries) to use instead of calling `fit`.
+            entries) to use instead of calling `fit`. Each must be a token
+            that `tokenize` can produce (lower-case when `lowercase=True`,
+            one word or one punctuation mark); see `set_vocabulary`.
         subword_ngrams: `None` (default) for word ids only, or a pair
             `(min_n, max_n)` of character n-gram lengths, e.g. `(3, 5)`.
         subword_buckets: number of hash buckets for the n-grams. Defaults
@@ -165,7 +176,9 @@ class TextVectorizer:
         self.sequence_length = _validation.optional_positive_int(
             "sequence_length", sequence_length, "TextVectorizer"
         )
-        # Whether `fit` chooses the length (again, on every call).
+        # Whether `fit` chooses the length (again, on every call); kept
+        # apart from the length itself so that `get_config` returns the
+        # constructor argument.
         self._length_from_data = sequence_length is None
         if (
             isinstance(length_percentile, bool)
@@ -211,9 +224,12 @@ class TextVectorizer:
     def tokenize(self, text):
         """Splits one text into a list of tokens."""
         if not isinstance(text, str):
+            shown = repr(text)
+            if len(shown) > 60:
+                shown = shown[:57] + "..."
             raise TypeError(
                 "`TextVectorizer` expects texts as str. "
-                f"Received: {type(text).__name__}"
+                f"Received: text={shown} of type {type(text).__name__}"
             )
         # One spelling per word: "é" typed as e + combining accent and as
         # the precomposed letter give the same token.
@@ -249,7 +265,8 @@ class TextVectorizer:
         )
         if self.max_tokens is not None:
             words = words[: self.max_tokens - 2]
-        self.set_vocabulary(words)
+        # The words are tokens already: no need to check them again.
+        self._set_vocabulary(words, check_tokens=False)
         if self._length_from_data:
             lengths = np.array([max(len(t), 1) for t in tokenized])
             length = int(
@@ -261,10 +278,35 @@ class TextVectorizer:
         return self
 
     def set_vocabulary(self, vocabulary):
-        """Sets the vocabulary words (ids 2, 3, ... in this order)."""
+        """Sets the vocabulary words (ids 2, 3, ... in this order).
+
+        Every word must be a token that `tokenize` produces, or it could
+        never be looked up: with `lowercase=True` a word with capitals such
+        as `"Good"`, and any entry that `tokenize` splits (`"a b"`, `"?!"`)
+        or drops (`""`, `" "`), raises a `ValueError` naming it.
+        """
+        self._set_vocabulary(vocabulary, check_tokens=True)
+
+    def _set_vocabulary(self, vocabulary, check_tokens):
         vocabulary = [str(w) for w in vocabulary]
         if len(set(vocabulary)) != len(vocabulary):
-            raise ValueError("`vocabulary` must not contain duplicates.")
+            counts = collections.Counter(vocabulary)
+            repeated = sorted(w for w, c in counts.items() if c > 1)
+            raise ValueError(
+                "`vocabulary` must not contain duplicates. Received: "
+                f"repeated entries {_some(repeated)}"
+            )
+        if check_tokens:
+            unreachable = [w for w in vocabulary if self.tokenize(w) != [w]]
+            if unreachable:
+                raise ValueError(
+                    "`vocabulary` has entries that `tokenize` never "
+                    "produces, so no text would map to them: each entry "
+                    "must be one word or one punctuation mark"
+                    + (", in lower case" if self.lowercase else "")
+                    + f" (lowercase={self.lowercase}). Received: "
+                    f"vocabulary entries {_some(unreachable)}"
+                )
         if (
             self.max_tokens is not None
             and len(vocabulary) + 2 > self.max_tokens
@@ -304,7 +346,8 @@ class TextVectorizer:
         if self.subword_ngrams is None:
             raise ValueError(
                 "This `TextVectorizer` has no subword features: pass "
-                "`subword_ngrams=(min_n, max_n)`."
+                "`subword_ngrams=(min_n, max_n)` to the constructor. "
+                f"Received: subword_ngrams=None, token={token!r}"
             )
         ids = self._subword_cache.get(token)
         if ids is None:
@@ -364,11 +407,21 @@ class TextVectorizer:
     __call__ = encode
 
     def get_config(self):
-        """The constructor arguments, vocabulary included (JSON-able)."""
+        """The constructor arguments, vocabulary included (JSON-able).
+
+        `sequence_length` is the constructor argument (`None` when `fit`
+        chooses the length); `fitted_sequence_length` holds the length
+        `fit` chose (or `None`), which `from_config` restores.
+        """
         return {
             "max_tokens": self.max_tokens,
             "min_count": self.min_count,
-            "sequence_length": self.sequence_length,
+            "sequence_length": (
+                None if self._length_from_data else self.sequence_length
+            ),
+            "fitted_sequence_length": (
+                self.sequence_length if self._length_from_data else None
+            ),
             "length_percentile": self.length_percentile,
             "max_sequence_length": self.max_sequence_length,
             "lowercase": self.lowercase,
@@ -386,7 +439,24 @@ class TextVectorizer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        """A vectorizer from `get_config()`: the same ids, and a later
+        `fit` chooses the length again when the original one did.
+
+        A config without `fitted_sequence_length` (written by an earlier
+        version) keeps its `sequence_length` fixed, as it did then.
+        """
+        config = dict(config)
+        fitted = config.pop("fitted_sequence_length", None)
+        vocabulary = config.pop("vocabulary", None)
+        vectorizer = cls(**config)
+        if vocabulary is not None:
+            # Not checked again: a saved vocabulary loads as it was saved.
+            vectorizer._set_vocabulary(vocabulary, check_tokens=False)
+        if fitted is not None:
+            vectorizer.sequence_length = _validation.positive_int(
+                "fitted_sequence_length", fitted, "TextVectorizer.from_config"
+            )
+        return vectorizer
 
     def _check_fitted(self):
         if self._vocabulary is None:

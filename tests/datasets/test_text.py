@@ -217,3 +217,37 @@ def test_load_text_classification_quotes_and_byte_order_mark(tmp_path):
     bom.write_bytes(b"\xef\xbb\xbflabel,text\npos,good\n")
     texts, _, names = datasets.load_text_classification(bom)
     assert (texts, names) == (["good"], ["pos"])
+
+
+def test_default_delimiter_is_a_comma_for_csv_only(tmp_path):
+    # The documented rule: a comma for .csv (any case), a tab otherwise.
+    for name in ("data.dat", "data", "data.txt"):
+        path = tmp_path / name
+        path.write_text("label\ttext\npos\tgood, fine film\n")
+        texts, _, names = datasets.load_text_classification(path)
+        assert (texts, names) == (["good, fine film"], ["pos"]), name
+    upper = tmp_path / "DATA.CSV"
+    upper.write_text('label,text\npos,"good\tfine"\n')
+    assert datasets.load_text_classification(upper)[0] == ["good\tfine"]
+
+
+def test_unclosed_quote_in_a_csv_names_the_row(tmp_path):
+    # Without the check, the open quote took every later row as text.
+    path = tmp_path / "open.csv"
+    path.write_text('label,text\npos,good film\nneg,"dull\npos,nice\nneg,bad\n')
+    with pytest.raises(
+        ValueError,
+        match=r"open\.csv: cannot read the row that starts on line 3: .*"
+        r"never closed",
+    ):
+        datasets.load_text_classification(path)
+    # Text after a closing quote is malformed too.
+    after = tmp_path / "after.csv"
+    after.write_text('label,text\npos,"good" film\n')
+    with pytest.raises(ValueError, match="starts on line 2"):
+        datasets.load_text_classification(after)
+    # Well-formed quoting still reads, newlines and doubled quotes included.
+    good = tmp_path / "good.csv"
+    good.write_text('label,text\npos,"a ""fine""\nfilm"\nneg,dull\n')
+    texts, _, _ = datasets.load_text_classification(good)
+    assert texts == ['a "fine"\nfilm', "dull"]

@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -181,3 +182,50 @@ def test_refit_starts_again_and_arguments_are_checked():
         with pytest.raises(ValueError, match=f"sequence_length={length}"):
             vectorizer.encode(["a b"], sequence_length=length)
     assert vectorizer.encode(["a b"], sequence_length=5).shape == (1, 5)
+
+
+def test_errors_name_the_value_received():
+    with pytest.raises(ValueError, match=r"Received: repeated entries \['a'\]"):
+        TextVectorizer(vocabulary=["a", "b", "a"])
+    with pytest.raises(TypeError, match="Received: text=3 of type int"):
+        TextVectorizer().tokenize(3)
+    with pytest.raises(
+        ValueError, match="Received: subword_ngrams=None, token='word'"
+    ):
+        TextVectorizer().subword_ids("word")
+
+
+def test_config_round_trip_keeps_a_length_from_data():
+    vectorizer = TextVectorizer().fit(["a b c", "a b c d e"])
+    config = json.loads(json.dumps(vectorizer.get_config()))
+    assert config["sequence_length"] is None
+    assert config["fitted_sequence_length"] == vectorizer.sequence_length
+    revived = TextVectorizer.from_config(config)
+    assert revived.sequence_length == vectorizer.sequence_length
+    np.testing.assert_array_equal(revived(TRAIN), vectorizer(TRAIN))
+    # Fitting again chooses the length again, as the original does.
+    assert revived.fit(["a"]).sequence_length == 1
+    assert vectorizer.fit(["a"]).sequence_length == 1
+    # A length given to the constructor stays fixed after the round trip.
+    fixed = TextVectorizer(sequence_length=3).fit(TRAIN)
+    revived = TextVectorizer.from_config(fixed.get_config())
+    assert revived.fit(["a"]).sequence_length == 3
+    # A config of an earlier version (the fitted length as
+    # `sequence_length`) loads as before.
+    old = dict(vectorizer.get_config(), sequence_length=4)
+    del old["fitted_sequence_length"]
+    assert TextVectorizer.from_config(old).sequence_length == 4
+
+
+def test_vocabulary_entries_must_be_tokens():
+    for entries in (["good", "Good"], ["two words"], ["?!"], [""]):
+        with pytest.raises(ValueError, match="never produces.*Received"):
+            TextVectorizer(vocabulary=entries)
+        with pytest.raises(ValueError, match=re.escape(repr(entries[-1]))):
+            TextVectorizer().set_vocabulary(entries)
+    # Capitals are tokens when texts are not lower-cased.
+    cased = TextVectorizer(lowercase=False, vocabulary=["Good", "?", "isn't"])
+    np.testing.assert_array_equal(cased(["Good ? isn't"], 3), [[2, 3, 4]])
+    # A saved vocabulary loads as it was saved.
+    config = dict(cased.get_config(), lowercase=True)
+    assert TextVectorizer.from_config(config).vocabulary[0] == "Good"
