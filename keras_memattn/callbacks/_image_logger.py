@@ -44,6 +44,11 @@ class ImageLogger(keras.callbacks.Callback):
         self._writer = _tensorboard.ImageWriter(self.log_dir)
         self._probes = None
 
+    def set_model(self, model):
+        super().set_model(model)
+        # Probes belong to one model: a new model gets new ones.
+        self._probes = None
+
     def images(self):
         raise NotImplementedError
 

@@ -36,8 +36,8 @@ class LinearStart(keras.callbacks.Callback):
         monitor: the logged quantity to watch. Defaults to `"val_loss"`.
         patience: epochs without improvement before the switch. Defaults
             to 3.
-        min_delta: smallest change that counts as an improvement. Defaults
-            to 0.
+        min_delta: smallest change that counts as an improvement (a finite
+            number; its absolute value is used). Defaults to 0.
         mode: `"min"`, `"max"` or `"auto"` (`"max"` for names that
             contain "acc", "auc", "precision", "recall", "f1" or "top",
             else `"min"`). Defaults to `"auto"`.
@@ -86,7 +86,9 @@ class LinearStart(keras.callbacks.Callback):
             )
         self.monitor = monitor
         self.patience = _validation.positive_int("patience", patience, owner)
-        self.min_delta = abs(float(min_delta))
+        self.min_delta = abs(
+            _validation.finite_float("min_delta", min_delta, owner)
+        )
         mode = _validation.one_of("mode", mode, ("auto", "min", "max"), owner)
         if mode == "auto":
             higher_is_better = (

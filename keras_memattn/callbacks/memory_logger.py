@@ -48,21 +48,31 @@ class _StatesAsOutput(keras.layers.Layer):
         return [self._concat(states)] + states
 
 
+def _memory_layer(layer):
+    """The `MANNLayer` that `layer` is, or wraps in a
+    `keras.layers.Bidirectional` (its forward layer); else None."""
+    if isinstance(layer, keras.layers.Bidirectional):
+        layer = layer.forward_layer
+    return layer if isinstance(layer, MANNLayer) else None
+
+
 def _memory_layers(model):
-    return [layer for layer in model.layers if isinstance(layer, MANNLayer)]
+    return [layer for layer in model.layers if _memory_layer(layer)]
 
 
 def _check_memory_layer(layer, layer_name):
-    if not isinstance(layer, MANNLayer):
+    if _memory_layer(layer) is None:
         raise ValueError(
             f"Layer {layer.name!r} ({type(layer).__name__}) is not a "
-            "`keras_memattn.layers.MANNLayer`. "
+            "`keras_memattn.layers.MANNLayer` (or a "
+            "`keras.layers.Bidirectional` around one). "
             f"Received: layer_names={layer_name!r}"
         )
 
 
 def _addressing(probe, inputs):
-    layer = probe.layer
+    # A Bidirectional wrapper receives the inputs of its forward layer.
+    layer = _memory_layer(probe.layer)
     args, kwargs = probe.arguments(inputs)
     for key in ("initial_state", "training"):
         kwargs.pop(key, None)
@@ -110,12 +120,15 @@ def get_memory_addressing(model, inputs, layer_name):
     receives inside `model` (with their Keras mask), from its initial state,
     in inference mode, and returns the head weights it keeps in its state.
     A masked step repeats the previous weights, as the layer does. Write
-    weights are part of the state only with `addressing="ntm"`.
+    weights are part of the state only with `addressing="ntm"`. For a
+    `keras.layers.Bidirectional` around a `MANNLayer`, the weights are
+    those of its forward layer.
 
     Args:
         model: a functional or Sequential model.
         inputs: a batch in the structure `model` takes.
-        layer_name: name of a top-level `keras_memattn.layers.MANNLayer`.
+        layer_name: name of a top-level `keras_memattn.layers.MANNLayer`,
+            or of a `keras.layers.Bidirectional` wrapping one.
 
     Returns:
         A dict with `"read_weights"`, a float32 array
@@ -167,8 +180,9 @@ class MemoryAddressingLogger(_image_logger.ImageLogger):
         log_dir: folder for the TensorBoard event files.
         inputs: a fixed batch, in the structure the model takes.
         layer_names: a layer name or list of names. Defaults to every
-            top-level `MANNLayer` of the model (with a warning, and no
-            images, when there is none).
+            top-level `MANNLayer` of the model, and every
+            `keras.layers.Bidirectional` around one (drawn for its forward
+            layer), with a warning, and no images, when there is none.
         tokens: optional list (one entry per example) of token lists used
             as labels of the step axis.
         max_examples: draw at most this many examples. Defaults to `4`.

@@ -192,3 +192,21 @@ def test_sequential_model_and_shared_layers():
         encoder, IDS, "self_attention"
     )
     np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_logger_probes_the_model_it_is_set_to(tmp_path):
+    # A logger reused for a second model used to keep drawing the first.
+    first, second = _keras_mha_model(), _keras_mha_model()
+    logger = keras_memattn.callbacks.AttentionLogger(
+        str(tmp_path), IDS[:1], layer_names="attention"
+    )
+    logger.set_model(first)
+    from_first = logger.images()["attention"]
+    logger.set_model(second)
+    from_second = logger.images()["attention"]
+    fresh = keras_memattn.callbacks.AttentionLogger(
+        str(tmp_path / "fresh"), IDS[:1], layer_names="attention"
+    )
+    fresh.set_model(second)
+    np.testing.assert_array_equal(from_second, fresh.images()["attention"])
+    assert not np.array_equal(from_first, from_second)

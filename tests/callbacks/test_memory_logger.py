@@ -106,3 +106,57 @@ def test_sequential_model():
     assert want.keys() == got.keys()
     for key in want:
         np.testing.assert_allclose(got[key], want[key], atol=1e-6)
+
+
+def test_logger_probes_the_model_it_is_set_to(tmp_path):
+    # A logger reused for a second model used to keep drawing the first.
+    first, second = _model(), _model()
+    logger = keras_memattn.callbacks.MemoryAddressingLogger(
+        str(tmp_path), inputs=IDS[:1]
+    )
+    logger.set_model(first)
+    from_first = logger.images()["memory"]
+    logger.set_model(second)
+    from_second = logger.images()["memory"]
+    fresh = keras_memattn.callbacks.MemoryAddressingLogger(
+        str(tmp_path / "fresh"), inputs=IDS[:1]
+    )
+    fresh.set_model(second)
+    np.testing.assert_array_equal(from_second, fresh.images()["memory"])
+    assert not np.array_equal(from_first, from_second)
+
+
+def test_bidirectional_memory_layer_is_drawn_for_its_forward_layer(tmp_path):
+    inputs = keras.Input((None,), dtype="int32")
+    embedding = keras.layers.Embedding(12, 4, mask_zero=True)
+    h = embedding(inputs)
+    wrapper = keras.layers.Bidirectional(
+        keras_memattn.layers.MANNLayer(6, memory_size=5, memory_width=3),
+        name="memory",
+    )
+    model = keras.Model(inputs, keras.layers.Dense(1)(wrapper(h)))
+    weights = keras_memattn.callbacks.get_memory_addressing(
+        model, IDS, "memory"
+    )
+    # The same forward layer, called on its own, gives the same weights.
+    forward = wrapper.forward_layer
+    alone = keras.Model(inputs, forward(embedding(inputs)))
+    expected = keras_memattn.callbacks.get_memory_addressing(
+        alone, IDS, forward.name
+    )
+    assert sorted(weights) == sorted(expected)
+    for key in weights:
+        np.testing.assert_allclose(weights[key], expected[key], atol=1e-6)
+    # The logger finds the wrapped layer without `layer_names`.
+    logger = keras_memattn.callbacks.MemoryAddressingLogger(
+        str(tmp_path), inputs=IDS
+    )
+    logger.set_model(model)
+    logger.on_epoch_end(0)
+    logger.on_train_end()
+    assert list(read_images(str(tmp_path))) == ["memory/memory"]
+    # A Bidirectional around another layer is still refused.
+    lstm = keras.layers.Bidirectional(keras.layers.LSTM(3), name="lstm")
+    other = keras.Model(inputs, lstm(h))
+    with pytest.raises(ValueError, match="is not a `keras_memattn.layers"):
+        keras_memattn.callbacks.get_memory_addressing(other, IDS, "lstm")
