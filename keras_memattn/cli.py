@@ -19,7 +19,6 @@ end, so a failed run leaves nothing half-written.
 
 import argparse
 import contextlib
-import csv
 import importlib
 import json
 import os
@@ -196,15 +195,23 @@ def build_parser():
         default=None,
         help="use at most this many training examples (random subset)",
     )
-    train.add_argument("--babi-task", type=int, default=1, help="1 to 20")
+    train.add_argument(
+        "--babi-task", type=int, default=None, help="bAbI: 1 to 20 (default 1)"
+    )
     train.add_argument(
         "--ten-k", action="store_true", help="bAbI: the 10k training split"
     )
     train.add_argument(
-        "--copy-length", type=int, default=10, help="copy: longest sequence"
+        "--copy-length",
+        type=int,
+        default=None,
+        help="copy: longest sequence (default 10)",
     )
     train.add_argument(
-        "--num-train", type=int, default=2000, help="copy: training sequences"
+        "--num-train",
+        type=int,
+        default=None,
+        help="copy: training sequences (default 2000)",
     )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default=None, help="output folder")
@@ -217,7 +224,17 @@ def build_parser():
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(func=_run_train)
 
-    evaluate = sub.add_parser("evaluate", help="evaluate a saved model")
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="evaluate a saved text classifier",
+        description=(
+            "Scores a saved text classifier on the test split of a text "
+            "task (sst2, trec or imdb; --split dev: the sst2 dev split) or "
+            "on your own --test FILE. mr and subj have no test split (they "
+            "are scored by cross-validation in `memattn train`), and bAbI "
+            "and copy models are scored by `memattn train` as well."
+        ),
+    )
     evaluate.add_argument("model")
     _add_data_options(evaluate, training=False)
     evaluate.add_argument(
@@ -304,11 +321,6 @@ def _load_file(path, args, class_names=None):
         )
     except (FileNotFoundError, ValueError, UnicodeDecodeError) as e:
         raise CLIError(str(e).splitlines()[0]) from None
-    except csv.Error as e:
-        raise CLIError(
-            f"cannot read {path}: {' '.join(str(e).split())} (is a quote "
-            "character left open?)"
-        ) from None
 
 
 def _dataset_missing(error):
@@ -361,7 +373,7 @@ def _load_task(args, training, class_names=None):
         elif args.task == "imdb":
             data = dict(datasets.load_imdb(args.data_dir), dev=None, all=None)
             names = ["negative", "positive"]
-        else:
+        elif args.task in CV_TASKS:
             loader = (
                 datasets.load_mr if args.task == "mr" else datasets.load_subj
             )
@@ -371,6 +383,11 @@ def _load_task(args, training, class_names=None):
                 ["negative", "positive"]
                 if args.task == "mr"
                 else ["objective", "subjective"]
+            )
+        else:
+            raise CLIError(
+                f"task {args.task!r} is not a text classification task; "
+                f"choose one of {', '.join(TEXT_TASKS)}"
             )
     except FileNotFoundError as e:
         raise CLIError(_dataset_missing(e)) from None
@@ -416,12 +433,16 @@ def _validate_train_args(args):
             "--naive-bayes is for text classification; it does not apply to "
             f"--task {args.task}"
         )
+    _check_task_flags(args)
     if args.task == "babi":
+        args.babi_task = 1 if args.babi_task is None else args.babi_task
         args.encoder = args.encoder or "memory_network"
         _check_choice("encoder", args.encoder, ("memory_network",))
     elif args.task == "copy":
         from keras_memattn.models.sequence_tasks import COPY_ENCODERS
 
+        args.copy_length = 10 if args.copy_length is None else args.copy_length
+        args.num_train = 2000 if args.num_train is None else args.num_train
         args.encoder = args.encoder or "mann"
         _check_choice("encoder", args.encoder, COPY_ENCODERS)
     else:
@@ -444,6 +465,7 @@ def _validate_train_args(args):
             args.max_tokens >= 3,
             "at least 3 (padding, OOV and one word)",
         ),
+        ("patience", args.patience >= 0, "0 or more"),
         ("dropout", 0.0 <= args.dropout < 1.0, "in [0, 1)"),
         ("learning_rate", args.learning_rate > 0.0, "positive"),
         ("validation_split", 0.0 < args.validation_split < 1.0, "in (0, 1)"),
@@ -476,6 +498,36 @@ def _validate_train_args(args):
                 "--data-parallel uses keras.distribution.DataParallel, which "
                 "Keras implements for the JAX backend only; add --backend jax"
             )
+
+
+# Flags that apply to one task only: (attribute, task, flag).
+_TASK_FLAGS = (
+    ("fine", "trec", "--fine"),
+    ("babi_task", "babi", "--babi-task"),
+    ("ten_k", "babi", "--ten-k"),
+    ("copy_length", "copy", "--copy-length"),
+    ("num_train", "copy", "--num-train"),
+)
+
+
+def _check_task_flags(args):
+    """A CLI error for a task-specific flag given with another task (or
+    with your own files), where it would be ignored."""
+    for name, task, flag in _TASK_FLAGS:
+        value = getattr(args, name, None)
+        if value is None or value is False or args.task == task:
+            continue
+        given = flag if value is True else f"{flag} {value}"
+        if args.task is not None:
+            data = f"--task {args.task}"
+        elif getattr(args, "train", None) is not None or args.test is not None:
+            data = "--train/--test files"
+        else:
+            data = "no --task"
+        raise CLIError(
+            f"{flag} applies to --task {task} only. Received: {given} "
+            f"with {data}"
+        )
 
 
 def _check_encoder_options(args):
@@ -656,96 +708,102 @@ def _run_train(args):
                 f"--batch-size must be a multiple of the {args.shards} "
                 f"devices with --data-parallel. Received: {args.batch_size}"
             )
+    config = {
+        k: v
+        for k, v in vars(args).items()
+        if k not in ("func", "command") and not callable(v)
+    }
+    results = {
+        "task": task,
+        "encoder": args.encoder,
+        "backend": keras.backend.backend(),
+        "class_names": class_names,
+        "config": config,
+    }
+    with _maybe_scope(distribution):
+        if cv is None:
+            train, test = data["train"], data["test"]
+            if args.max_train is not None and args.max_train < len(train[0]):
+                rng = np.random.default_rng(args.seed)
+                keep = np.sort(rng.permutation(len(train[0]))[: args.max_train])
+                train = _subset(train, keep)
+            _check_labels(train[1], "training")
+            val = data.get("dev")
+            if val is None:
+                train, val = _validation_split(
+                    train, args.validation_split, args.seed
+                )
+                _check_labels(
+                    train[1], "training (after holding out validation data)"
+                )
+            model, metrics = _fit_and_score(
+                train, val, test, class_names, args, args.tensorboard
+            )
+            results["test"] = metrics
+            summary = metrics
+        else:
+            model = None  # Cross-validation saves no model.
+            texts, labels = data["all"]
+            if args.max_train is not None and args.max_train < len(texts):
+                rng = np.random.default_rng(args.seed)
+                keep = rng.permutation(len(texts))[: args.max_train]
+                texts, labels = _subset((texts, labels), np.sort(keep))
+            _check_labels(labels, "training")
+            try:
+                folds = datasets.cross_validation_splits(
+                    labels, n_splits=cv, seed=args.seed
+                )
+            except ValueError as e:
+                raise CLIError(str(e).splitlines()[0]) from None
+            fold_metrics = []
+            for k, (train_idx, test_idx) in enumerate(folds):
+                if not args.quiet:
+                    print(f"fold {k + 1}/{cv}")
+                train = _subset((texts, labels), train_idx)
+                train, val = _validation_split(
+                    train, args.validation_split, args.seed + k
+                )
+                _check_labels(
+                    train[1],
+                    f"fold {k + 1} training (after holding out validation "
+                    "data)",
+                )
+                log_dir = (
+                    None
+                    if args.tensorboard is None
+                    else os.path.join(args.tensorboard, f"fold{k + 1}")
+                )
+                _, metrics = _fit_and_score(
+                    train,
+                    val,
+                    _subset((texts, labels), test_idx),
+                    class_names,
+                    args,
+                    log_dir,
+                )
+                fold_metrics.append(metrics)
+            results["folds"] = fold_metrics
+            results["cross_validation"] = models.summarize_folds(fold_metrics)
+            summary = {
+                key: value["mean"]
+                for key, value in results["cross_validation"].items()
+            }
+    _save_run(out, results, model)
+    _print_summary(results, summary, out, cv)
+    return 0
+
+
+def _save_run(out, results, model=None):
+    """Writes `metrics.json` (and `model.keras` unless `model` is None) into
+    `out`: first into a temporary folder beside it, made only now so that
+    a run stopped while training leaves none behind, then moved into
+    place."""
     created = _make_folders(os.path.dirname(out))
     tmp = tempfile.mkdtemp(prefix=".memattn-", dir=os.path.dirname(out))
     done = False
     try:
-        config = {
-            k: v
-            for k, v in vars(args).items()
-            if k not in ("func", "command") and not callable(v)
-        }
-        results = {
-            "task": task,
-            "encoder": args.encoder,
-            "backend": keras.backend.backend(),
-            "class_names": class_names,
-            "config": config,
-        }
-        with _maybe_scope(distribution):
-            if cv is None:
-                train, test = data["train"], data["test"]
-                if args.max_train is not None and args.max_train < len(
-                    train[0]
-                ):
-                    rng = np.random.default_rng(args.seed)
-                    keep = np.sort(
-                        rng.permutation(len(train[0]))[: args.max_train]
-                    )
-                    train = _subset(train, keep)
-                _check_labels(train[1], "training")
-                val = data.get("dev")
-                if val is None:
-                    train, val = _validation_split(
-                        train, args.validation_split, args.seed
-                    )
-                    _check_labels(
-                        train[1], "training (after holding out validation data)"
-                    )
-                model, metrics = _fit_and_score(
-                    train, val, test, class_names, args, args.tensorboard
-                )
-                results["test"] = metrics
-                model.save(os.path.join(tmp, "model.keras"))
-                summary = metrics
-            else:
-                texts, labels = data["all"]
-                if args.max_train is not None and args.max_train < len(texts):
-                    rng = np.random.default_rng(args.seed)
-                    keep = rng.permutation(len(texts))[: args.max_train]
-                    texts, labels = _subset((texts, labels), np.sort(keep))
-                _check_labels(labels, "training")
-                try:
-                    folds = datasets.cross_validation_splits(
-                        labels, n_splits=cv, seed=args.seed
-                    )
-                except ValueError as e:
-                    raise CLIError(str(e).splitlines()[0]) from None
-                fold_metrics = []
-                for k, (train_idx, test_idx) in enumerate(folds):
-                    if not args.quiet:
-                        print(f"fold {k + 1}/{cv}")
-                    train = _subset((texts, labels), train_idx)
-                    train, val = _validation_split(
-                        train, args.validation_split, args.seed + k
-                    )
-                    _check_labels(
-                        train[1],
-                        f"fold {k + 1} training (after holding out validation "
-                        "data)",
-                    )
-                    log_dir = (
-                        None
-                        if args.tensorboard is None
-                        else os.path.join(args.tensorboard, f"fold{k + 1}")
-                    )
-                    model, metrics = _fit_and_score(
-                        train,
-                        val,
-                        _subset((texts, labels), test_idx),
-                        class_names,
-                        args,
-                        log_dir,
-                    )
-                    fold_metrics.append(metrics)
-                results["folds"] = fold_metrics
-                results["cross_validation"] = models.summarize_folds(
-                    fold_metrics
-                )
-                summary = {
-                    key: value["mean"]
-                    for key, value in results["cross_validation"].items()
-                }
+        if model is not None:
+            model.save(os.path.join(tmp, "model.keras"))
         with open(os.path.join(tmp, "metrics.json"), "w") as f:
             json.dump(results, f, indent=2)
         _move_into(tmp, out)
@@ -754,8 +812,6 @@ def _run_train(args):
         shutil.rmtree(tmp, ignore_errors=True)
         if not done:
             _remove_empty(created)
-    _print_summary(results, summary, out, cv)
-    return 0
 
 
 def _prepare_out(args, name):
@@ -780,6 +836,20 @@ def _check_folder_creatable(flag, path):
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise CLIError(
             f"{flag} {path} cannot be created: {ancestor} is not writable"
+        )
+
+
+def _check_not_model(flag, path, model):
+    """Raises CLIError when `path` is the model file `model`: writing there
+    would destroy the model. `flag` names the argument in the message."""
+    same = os.path.realpath(path) == os.path.realpath(model)
+    if not same and os.path.exists(path) and os.path.exists(model):
+        same = os.path.samefile(path, model)  # a hard link, say.
+    if same:
+        raise CLIError(
+            f"{flag} {path} is the model file; writing it would destroy the "
+            f"model, so name another file. Received: model {model}, "
+            f"{flag} {path}"
         )
 
 
@@ -915,19 +985,7 @@ def _run_sequence_task(args):
             "num_examples": int(len(x)),
         }
     results["test"] = metrics
-    created = _make_folders(os.path.dirname(out))
-    tmp = tempfile.mkdtemp(prefix=".memattn-", dir=os.path.dirname(out))
-    done = False
-    try:
-        model.save(os.path.join(tmp, "model.keras"))
-        with open(os.path.join(tmp, "metrics.json"), "w") as f:
-            json.dump(results, f, indent=2)
-        _move_into(tmp, out)
-        done = True
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not done:
-            _remove_empty(created)
+    _save_run(out, results, model)
     shown = ", ".join(
         f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float)
     )
@@ -1019,18 +1077,17 @@ def _run_evaluate(args):
 
     from keras_memattn import models
 
-    _check_choice("split", args.split, ("test", "dev"))
+    _check_evaluate_args(args)
     if args.output:
         if os.path.isdir(args.output):
             raise CLIError(f"--output {args.output} is a folder; name a file")
+        _check_not_model("--output", args.output, args.model)
         _check_folder_creatable("--output", args.output)
     model, vectorizer, class_names = _load_model(args.model)
     data = _load_task(args, training=False, class_names=class_names)
     split = data.get(args.split)
-    if split is None:
-        raise CLIError(
-            f"task {data['task']!r} has no {args.split} split; pass --test FILE"
-        )
+    if split is None:  # Ruled out by `_check_evaluate_args`.
+        raise CLIError(f"task {data['task']!r} has no {args.split} split")
     if class_names is not None and data["class_names"] is not None:
         if list(class_names) != list(data["class_names"]):
             raise CLIError(
@@ -1053,6 +1110,48 @@ def _run_evaluate(args):
         file=sys.stderr,
     )
     return 0
+
+
+def _check_evaluate_args(args):
+    """CLI errors for `evaluate` flags, before the model or data is loaded:
+    it scores text classifiers on a split that exists."""
+    _check_choice("split", args.split, ("test", "dev"))
+    _check_task_flags(args)
+    if args.test is not None:
+        if args.task not in (None, "custom"):
+            raise CLIError(
+                "--task and --test are alternatives; pass one of them. "
+                f"Received: --task {args.task} --test {args.test}"
+            )
+        if args.split != "test":
+            raise CLIError(
+                "--split dev applies to --task sst2 (the only task with a "
+                "dev split); a --test FILE is scored as it is, without "
+                f"--split. Received: --test {args.test} --split {args.split}"
+            )
+        return
+    if args.task is None:
+        raise CLIError("pass --task or your own data with --test FILE")
+    if args.task in ("babi", "copy"):
+        raise CLIError(
+            "evaluate scores text classifiers on a text task "
+            f"({', '.join(TEXT_TASKS)}) or a --test FILE; bAbI and copy "
+            "models are scored by `memattn train`. Received: --task "
+            f"{args.task}"
+        )
+    _check_choice("task", args.task, TEXT_TASKS)
+    if args.task in CV_TASKS:
+        raise CLIError(
+            f"task {args.task!r} has no test split (it is scored by "
+            f"cross-validation: memattn train --task {args.task} --cv K); "
+            f"evaluate on your own --test FILE instead. Received: --task "
+            f"{args.task}"
+        )
+    if args.split == "dev" and args.task != "sst2":
+        raise CLIError(
+            f"task {args.task!r} has no dev split (only sst2 has one); "
+            f"use --split test. Received: --task {args.task} --split dev"
+        )
 
 
 def _write_text(path, text, flag):

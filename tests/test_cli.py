@@ -431,26 +431,23 @@ def test_missing_dataset_names_the_data_dir_flag(tmp_path, capsys, monkeypatch):
         datasets.load_sst2(str(empty))
 
 
-def test_unreadable_csv_is_one_line(tmp_path, capsys, monkeypatch):
+def test_unreadable_csv_is_one_line(tmp_path, capsys):
     # A stray quote in a CSV joins the rest of the file into one field.
     stray = tmp_path / "stray.csv"
     stray.write_text('label,text\npos,"good film\n' + "neg,dull film\n" * 20000)
     _assert_one_line_error(
-        capsys, ["train", "--train", str(stray), "--cv", "2"], str(stray)
-    )
-    # csv.Error itself (whatever the loader lets through) is reported too.
-    import csv
-
-    from keras_memattn import datasets
-
-    def broken(*args, **kwargs):
-        raise csv.Error("field larger than field limit (131072)")
-
-    monkeypatch.setattr(datasets, "load_text_classification", broken)
-    _assert_one_line_error(
         capsys,
         ["train", "--train", str(stray), "--cv", "2"],
-        f"cannot read {stray}: field larger than field limit (131072)",
+        f"{stray}: cannot read the row that starts on line 2",
+    )
+    # A short file used to load, the rest of it swallowed into one text.
+    short = tmp_path / "short.csv"
+    short.write_text('label,text\npos,"good film\n' + "neg,dull film\n" * 5)
+    _assert_one_line_error(
+        capsys,
+        ["train", "--train", str(short), "--cv", "2"],
+        "starts on line 2: unexpected end of data (a quote opened there is "
+        "never closed)",
     )
 
 
@@ -666,3 +663,152 @@ def test_bench_json_must_be_a_writable_file(tmp_path, capsys):
         ["bench", "--json", str(blocker / "bench.json")],
         "is not a folder",
     )
+
+
+# ---------------------------------------------------------------------------
+# Output files that are the model, and flags that do not apply.
+
+
+def test_export_to_the_model_path_is_refused(tmp_path, capsys):
+    pytest.importorskip("keras_memattn.export.cli")
+    model_path = tmp_path / "same.keras"
+    model_path.write_bytes(b"the model")
+    link = tmp_path / "link.keras"
+    os.symlink(model_path, link)
+    for output in (model_path, link, tmp_path / "." / "same.keras"):
+        _assert_one_line_error(
+            capsys,
+            ["export", str(model_path), str(output)],
+            f"output {output} is the model file",
+        )
+    assert model_path.read_bytes() == b"the model"
+
+
+def test_evaluate_output_to_the_model_path_is_refused(tmp_path, capsys):
+    model_path = _trained_model(tmp_path, capsys)
+    saved = model_path.read_bytes()
+    argv = ["evaluate", str(model_path), "--test", str(tmp_path / "test.tsv")]
+    argv += ["--text-column", "sentence", "--output", str(model_path)]
+    _assert_one_line_error(
+        capsys,
+        argv,
+        f"--output {model_path} is the model file; writing it would "
+        "destroy the model",
+    )
+    assert model_path.read_bytes() == saved
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (
+            ["--task", "babi"],
+            "evaluate scores text classifiers on a text task",
+        ),
+        (["--task", "copy"], "Received: --task copy"),
+        (["--task", "subj"], "task 'subj' has no test split"),
+        (
+            ["--task", "trec", "--split", "dev"],
+            "task 'trec' has no dev split (only sst2 has one)",
+        ),
+        (
+            ["--test", "test.tsv", "--split", "dev"],
+            "--split dev applies to --task sst2",
+        ),
+        (["--task", "sst2", "--fine"], "--fine applies to --task trec only"),
+    ],
+)
+def test_evaluate_refuses_tasks_and_splits_it_cannot_score(
+    extra, match, tmp_path, capsys, monkeypatch
+):
+    # `--task babi` used to load SUBJ and then report a missing split.
+    from keras_memattn import datasets
+
+    def not_loaded(*args, **kwargs):
+        raise AssertionError("no data set is loaded for this error")
+
+    for name in ("load_subj", "load_mr", "load_trec", "load_sst2"):
+        monkeypatch.setattr(datasets, name, not_loaded)
+    model_path = tmp_path / "model.keras"
+    model_path.write_bytes(b"not loaded either")
+    monkeypatch.chdir(tmp_path)
+    _assert_one_line_error(capsys, ["evaluate", str(model_path), *extra], match)
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (
+            ["--task", "trec", "--patience", "-1"],
+            "--patience must be 0 or more. Received: --patience -1",
+        ),
+        (
+            ["--task", "sst2", "--fine"],
+            "--fine applies to --task trec only. Received: --fine with "
+            "--task sst2",
+        ),
+        (
+            ["--task", "copy", "--ten-k"],
+            "--ten-k applies to --task babi only",
+        ),
+        (
+            ["--task", "trec", "--babi-task", "1"],
+            "--babi-task applies to --task babi only. Received: "
+            "--babi-task 1 with --task trec",
+        ),
+        (
+            ["--task", "babi", "--copy-length", "5"],
+            "--copy-length applies to --task copy only",
+        ),
+        (
+            ["--task", "sst2", "--num-train", "100"],
+            "--num-train applies to --task copy only",
+        ),
+        (
+            ["--train", "train.tsv", "--cv", "2", "--fine"],
+            "Received: --fine with --train/--test files",
+        ),
+    ],
+)
+def test_flags_that_would_be_ignored_are_errors(extra, match, tmp_path, capsys):
+    out = tmp_path / "new" / "run"
+    _assert_one_line_error(capsys, ["train", *extra, "--out", str(out)], match)
+    assert not (tmp_path / "new").exists()
+
+
+def test_training_runs_without_a_temporary_folder(
+    tmp_path, capsys, monkeypatch
+):
+    # A run killed while training used to leave its `.memattn-*` folder.
+    seen = []
+    fit_and_score = cli._fit_and_score
+
+    def spy(*args, **kwargs):
+        seen.append([n for n in os.listdir(tmp_path) if "memattn" in n])
+        return fit_and_score(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "_fit_and_score", spy)
+    test_file = _write_tsv(tmp_path / "test.tsv", n=10, seed=1)
+    argv = _train_args(tmp_path, "--test", str(test_file), "--max-train", "16")
+    assert cli.main([*argv, "--out", str(tmp_path / "run")]) == 0
+    assert seen == [[]]
+    assert sorted(os.listdir(tmp_path / "run")) == [
+        "metrics.json",
+        "model.keras",
+    ]
+    assert [n for n in os.listdir(tmp_path) if "memattn" in n] == []
+
+
+def test_bidirectional_mann_writes_memory_images(tmp_path, capsys):
+    # The MANNLayer sits inside Bidirectional: no images were written.
+    pytest.importorskip("tensorflow")
+    from tests.callbacks.events import read_images
+
+    logs = tmp_path / "logs"
+    argv = _train_args(tmp_path, "--cv", "2", "--max-train", "12")
+    argv[argv.index("--encoder") + 1] = "mann"
+    argv += ["--bidirectional", "--tensorboard", str(logs)]
+    argv += ["--out", str(tmp_path / "run")]
+    assert cli.main(argv) == 0
+    images = read_images(str(logs / "fold1" / "memory"))
+    assert list(images) == ["memory/encoder"]
