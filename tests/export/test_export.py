@@ -427,9 +427,9 @@ def test_representative_batches_keep_every_sample():
         tflite._fixed_representative(iter([]))
 
 
-def test_sample_inputs_fit_a_subword_and_wide_text_classifier():
-    # The wide part's Embedding has vocabulary + buckets rows: drawing word
-    # ids below its size fed ids outside the word and n-gram tables.
+def _subword_wide_classifier():
+    """A small text classifier with subwords (7 buckets) and a wide part;
+    returns the model and its vectorizer."""
     vectorizer = keras_memattn.datasets.TextVectorizer(
         subword_ngrams=(2, 3), subword_buckets=7, max_subwords=4
     ).fit(["a good film", "a bad film", "fine acting"])
@@ -443,6 +443,13 @@ def test_sample_inputs_fit_a_subword_and_wide_text_classifier():
         wide_ngrams=2,
         wide_buckets=500,
     )
+    return model, vectorizer
+
+
+def test_sample_inputs_fit_a_subword_and_wide_text_classifier():
+    # The wide part's Embedding has vocabulary + buckets rows: drawing word
+    # ids below its size fed ids outside the word and n-gram tables.
+    model, vectorizer = _subword_wide_classifier()
     ids = cli.sample_inputs(model, num_samples=64)
     assert ids.shape == (64, vectorizer.sequence_length, 5)
     assert ids.dtype == np.int32
@@ -515,19 +522,7 @@ def test_cli_verify_failure_is_one_line_and_removes_the_file(
 def test_cli_verify_subword_and_wide_text_classifier(tmp_path, capsys):
     import argparse
 
-    vectorizer = keras_memattn.datasets.TextVectorizer(
-        subword_ngrams=(2, 3), subword_buckets=7, max_subwords=4
-    ).fit(["a good film", "a bad film", "fine acting"])
-    model = keras_memattn.models.text_classifier(
-        encoder="gru",
-        units=4,
-        embedding_dim=4,
-        pooling="mean",
-        vectorizer=vectorizer,
-        class_names=["neg", "pos"],
-        wide_ngrams=2,
-        wide_buckets=500,
-    )
+    model, _ = _subword_wide_classifier()
     model_path = str(tmp_path / "model.keras")
     model.save(model_path)
     out = str(tmp_path / "model.tflite")
