@@ -799,8 +799,11 @@ def test_training_runs_without_a_temporary_folder(
     assert [n for n in os.listdir(tmp_path) if "memattn" in n] == []
 
 
+@pytest.mark.slow
 def test_bidirectional_mann_writes_memory_images(tmp_path, capsys):
     # The MANNLayer sits inside Bidirectional: no images were written.
+    # Slow (about 25 s a backend): the logger's own tests cover the
+    # unwrapping; this one runs it end to end through `memattn train`.
     pytest.importorskip("tensorflow")
     from tests.callbacks.events import read_images
 
