@@ -63,7 +63,11 @@ def test_mask_broadcasts_over_heads_and_gradients_stay_finite(rng):
     mask[1, 0, 3] = False  # a fully masked query row
     got = _np(masked_softmax(ops.convert_to_tensor(logits), mask))
     kept = np.broadcast_to(mask, logits.shape)
-    e = np.exp(logits - np.where(kept, logits, -np.inf).max(-1, keepdims=True))
+    # Masked logits are set to their row's kept maximum (0 for a fully
+    # masked row) before `exp`, so the reference never overflows.
+    top = np.where(kept, logits, -np.inf).max(-1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    e = np.exp(np.where(kept, logits, top) - top)
     e = np.where(kept, e, 0.0)
     sums = e.sum(-1, keepdims=True)
     want = np.divide(e, sums, out=np.zeros_like(e), where=sums > 0)
