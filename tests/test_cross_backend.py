@@ -33,23 +33,9 @@ def saved_models(tmp_path_factory):
     return folder
 
 
-def _targets():
-    """The other two backends; the default run loads under the next one.
-
-    Over the three backend runs, the default targets form the cycle
-    TensorFlow -> PyTorch -> JAX -> TensorFlow, so every backend both
-    saves and loads; the other three pairs run with `-m slow`.
-    """
-    active = keras.backend.backend()
-    following = {"tensorflow": "torch", "torch": "jax", "jax": "tensorflow"}
-    return [
-        b if b == following[active] else pytest.param(b, marks=pytest.mark.slow)
-        for b in BACKENDS
-        if b != active
-    ]
-
-
-@pytest.mark.parametrize("target", _targets())
+@pytest.mark.parametrize(
+    "target", [b for b in BACKENDS if b != keras.backend.backend()]
+)
 def test_models_load_under_other_backend(saved_models, target):
     env = dict(os.environ, KERAS_BACKEND=target)
     proc = subprocess.run(
