@@ -1,5 +1,7 @@
 """The part the two TensorBoard image loggers share."""
 
+import os
+
 import keras
 import numpy as np
 
@@ -29,7 +31,12 @@ class ImageLogger(keras.callbacks.Callback):
     ):
         super().__init__()
         owner = type(self).__name__
-        self.log_dir = str(log_dir)
+        if not isinstance(log_dir, (str, os.PathLike)):
+            raise ValueError(
+                f"{owner}: `log_dir` must be a folder path (a string or "
+                f"path-like). Received: log_dir={log_dir!r}"
+            )
+        self.log_dir = os.fspath(log_dir)
         self.max_examples = _validation.positive_int(
             "max_examples", max_examples, owner
         )
@@ -37,10 +44,8 @@ class ImageLogger(keras.callbacks.Callback):
         self.inputs = keras.tree.map_structure(
             lambda x: np.asarray(x)[: self.max_examples], inputs
         )
-        if isinstance(layer_names, str):
-            layer_names = [layer_names]
-        self.layer_names = None if layer_names is None else list(layer_names)
-        self.tokens = None if tokens is None else list(tokens)
+        self.layer_names = _layer_names(layer_names, owner)
+        self.tokens = _tokens(tokens, owner)
         self._writer = _tensorboard.ImageWriter(self.log_dir)
         self._probes = None
 
@@ -65,3 +70,33 @@ class ImageLogger(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self._writer.close()
+
+
+def _layer_names(layer_names, owner):
+    """`layer_names` as a list of strings (None stays None)."""
+    if layer_names is None:
+        return None
+    if isinstance(layer_names, str):
+        return [layer_names]
+    if isinstance(layer_names, (list, tuple)) and all(
+        isinstance(name, str) for name in layer_names
+    ):
+        return list(layer_names)
+    raise ValueError(
+        f"{owner}: `layer_names` must be a layer name or a list of names. "
+        f"Received: layer_names={layer_names!r}"
+    )
+
+
+def _tokens(tokens, owner):
+    """`tokens` as a list of token lists (None stays None)."""
+    if tokens is None:
+        return None
+    if isinstance(tokens, (list, tuple)) and all(
+        isinstance(example, (list, tuple)) for example in tokens
+    ):
+        return [list(example) for example in tokens]
+    raise ValueError(
+        f"{owner}: `tokens` must be a list with one list of tokens per "
+        f"example. Received: tokens={tokens!r}"
+    )

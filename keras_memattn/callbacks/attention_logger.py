@@ -44,7 +44,7 @@ def get_attention_scores(model, inputs, layer_name):
     Returns:
         A float32 NumPy array: `(batch, query_steps, key_steps)` per head for
         self-attention, i.e. `(batch, heads, query_steps, key_steps)`, and
-        `(batch, steps)` or `(batch, heads, steps)` for attention pooling.
+        `(batch, heads, steps)` for attention pooling (also with one head).
 
     Example:
 

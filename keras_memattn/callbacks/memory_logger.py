@@ -33,9 +33,10 @@ class _StatesAsOutput(keras.layers.Layer):
         self.built = True
 
     def _concat(self, states):
-        return ops.concatenate(
-            [ops.cast(s, "float32") for s in states], axis=-1
-        )
+        # In the cell's state dtype (float16 under mixed precision), so the
+        # carried concatenation keeps the dtype the loop started with.
+        dtype = keras.backend.standardize_dtype(states[0].dtype)
+        return ops.concatenate([ops.cast(s, dtype) for s in states], axis=-1)
 
     def call(self, inputs, states, training=False):
         _, new_states = self.cell.call(inputs, states[1:], training=False)
@@ -84,7 +85,7 @@ def _addressing(probe, inputs):
     )
     states = keras.ops.convert_to_numpy(
         stepper(*args, training=False, **kwargs)
-    )
+    ).astype("float32")
     cell = layer.cell
     sizes = [int(s) for s in keras.tree.flatten(cell.state_size)]
     per_state = np.split(states, np.cumsum(sizes)[:-1], axis=-1)
@@ -175,6 +176,8 @@ class MemoryAddressingLogger(_image_logger.ImageLogger):
 
     Padding is cut as in `AttentionLogger`: by `tokens` when given, else by
     the last non-zero id when the first model input holds integer ids.
+    Steps are drawn in input order, also for a layer with
+    `go_backwards=True` (which reads them last to first).
 
     Args:
         log_dir: folder for the TensorBoard event files.
@@ -242,6 +245,10 @@ class MemoryAddressingLogger(_image_logger.ImageLogger):
         result = {}
         for probe in self._probes:
             weights = _addressing(probe, self.inputs)
+            if _memory_layer(probe.layer).go_backwards:
+                # Processing order -> input order, so that the columns line
+                # up with the tokens and padding is cut from the end.
+                weights = {k: v[:, ::-1] for k, v in weights.items()}
             arrays = []
             for i in range(weights["read_weights"].shape[0]):
                 panels, titles = [], []

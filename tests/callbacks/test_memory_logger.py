@@ -91,6 +91,41 @@ def test_errors(tmp_path):
         )
 
 
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        # It used to write into a folder named "None".
+        (dict(log_dir=None), "Received: log_dir=None"),
+        (dict(layer_names=5), "Received: layer_names=5"),
+        (dict(layer_names=["memory", 3]), "Received: layer_names="),
+        # A string used to become one token per character.
+        (dict(tokens="abc"), "Received: tokens='abc'"),
+        (dict(tokens=["abc", "de"]), "Received: tokens="),
+    ],
+)
+@pytest.mark.parametrize(
+    "logger",
+    [
+        keras_memattn.callbacks.MemoryAddressingLogger,
+        keras_memattn.callbacks.AttentionLogger,
+    ],
+)
+def test_bad_logger_arguments_name_the_argument(
+    tmp_path, logger, kwargs, match
+):
+    kwargs = dict(dict(log_dir=str(tmp_path), inputs=IDS), **kwargs)
+    with pytest.raises(ValueError, match=match):
+        logger(**kwargs)
+
+
+def test_path_like_log_dir(tmp_path):
+    logger = keras_memattn.callbacks.MemoryAddressingLogger(
+        tmp_path / "logs", inputs=IDS, layer_names=("memory",)
+    )
+    assert logger.log_dir == str(tmp_path / "logs")
+    assert logger.layer_names == ["memory"]
+
+
 def test_sequential_model():
     # `keras.Sequential` has no `input` of its own in Keras 3.
     functional = _model()
@@ -160,3 +195,54 @@ def test_bidirectional_memory_layer_is_drawn_for_its_forward_layer(tmp_path):
     other = keras.Model(inputs, lstm(h))
     with pytest.raises(ValueError, match="is not a `keras_memattn.layers"):
         keras_memattn.callbacks.get_memory_addressing(other, IDS, "lstm")
+
+
+def test_mixed_precision_gives_float32_weights():
+    # The cell's states are float16 under this policy; the loop used to
+    # carry them cast to float32 and failed on JAX.
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = _model()
+        weights = keras_memattn.callbacks.get_memory_addressing(
+            model, IDS, "memory"
+        )
+    finally:
+        keras.config.set_dtype_policy("float32")
+    for key in ("read_weights", "write_weights"):
+        assert weights[key].dtype == np.float32
+        np.testing.assert_allclose(weights[key].sum(-1), 1.0, atol=1e-2)
+
+
+def test_go_backwards_layer_is_drawn_in_input_order(tmp_path, monkeypatch):
+    inputs = keras.Input((None,), dtype="int32")
+    h = keras.layers.Embedding(12, 4, mask_zero=True)(inputs)
+    layer = keras_memattn.layers.MANNLayer(
+        6, memory_size=5, memory_width=3, go_backwards=True, name="memory"
+    )
+    model = keras.Model(inputs, layer(h))
+    # Processing order: example 0 starts with its two padded steps.
+    read = keras_memattn.callbacks.get_memory_addressing(model, IDS, "memory")[
+        "read_weights"
+    ]
+    drawn = []
+
+    def draw_panels(panels, **kwargs):
+        drawn.append((panels, kwargs["x_labels"]))
+        return original(panels, **kwargs)
+
+    original = keras_memattn.callbacks.plotting.draw_panels
+    monkeypatch.setattr(
+        keras_memattn.callbacks.plotting, "draw_panels", draw_panels
+    )
+    logger = keras_memattn.callbacks.MemoryAddressingLogger(
+        str(tmp_path), inputs=IDS
+    )
+    logger.set_model(model)
+    logger.images()
+    for i, length in enumerate([4, 6]):
+        panels, labels = drawn[i]
+        assert labels == [str(t) for t in range(length)]
+        # Column t is the step that read token t: the last `length`
+        # processing steps, reversed; no padded step is drawn.
+        want = read[i, ::-1][:length, 0].T
+        np.testing.assert_allclose(panels[0], want, atol=1e-6)
