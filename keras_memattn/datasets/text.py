@@ -600,6 +600,12 @@ def load_text_classification(
         else:
             class_names = sorted(values)
     class_names = [str(c) for c in class_names]
+    repeated = sorted({c for c in class_names if class_names.count(c) > 1})
+    if repeated:
+        raise ValueError(
+            f"`class_names` must not repeat a label; {repeated} appear more "
+            f"than once. Received: class_names={class_names}"
+        )
     index = {name: i for i, name in enumerate(class_names)}
     unknown = sorted(set(raw_labels) - set(index))
     if unknown:
@@ -612,6 +618,11 @@ def load_text_classification(
 
 def _column_index(name, column, header, path):
     if isinstance(column, (int, np.integer)) and not isinstance(column, bool):
+        if column < 0:
+            raise ValueError(
+                f"`{name}` must be a column index of 0 or more (or a header "
+                f"name). Received: {name}={column!r}"
+            )
         return int(column)
     if header is None:
         raise ValueError(

@@ -4,6 +4,7 @@ Optionally with hashed character n-grams per word (fastText subwords).
 """
 
 import collections
+import numbers
 import re
 import sys
 import unicodedata
@@ -163,7 +164,10 @@ class TextVectorizer:
         max_subwords=24,
     ):
         if max_tokens is not None:
-            _validation.positive_int("max_tokens", max_tokens, "TextVectorizer")
+            # A Python int, so that `get_config` stays JSON-able.
+            max_tokens = _validation.positive_int(
+                "max_tokens", max_tokens, "TextVectorizer"
+            )
             if max_tokens < 3:
                 raise ValueError(
                     "`max_tokens` must be at least 3 (padding, OOV and one "
@@ -181,14 +185,17 @@ class TextVectorizer:
         # constructor argument.
         self._length_from_data = sequence_length is None
         if (
-            isinstance(length_percentile, bool)
-            or not isinstance(length_percentile, (int, float))
+            isinstance(length_percentile, (bool, np.bool_))
+            or not isinstance(length_percentile, numbers.Real)
             or not 0 < length_percentile <= 100
         ):
             raise ValueError(
                 "`length_percentile` must be a number in (0, 100]. "
                 f"Received: length_percentile={length_percentile!r}"
             )
+        if isinstance(length_percentile, np.generic):
+            # A Python number, so that `get_config` stays JSON-able.
+            length_percentile = length_percentile.item()
         self.length_percentile = length_percentile
         self.max_sequence_length = _validation.positive_int(
             "max_sequence_length", max_sequence_length, "TextVectorizer"

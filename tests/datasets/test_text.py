@@ -186,6 +186,14 @@ def test_load_text_classification_errors(tmp_path):
         datasets.load_text_classification(path, class_names=["0"])
     with pytest.raises(ValueError, match="integer index"):
         datasets.load_text_classification(path, has_header=False)
+    # A negative index used to fail with a bare IndexError.
+    with pytest.raises(ValueError, match="Received: label_column=-5"):
+        datasets.load_text_classification(
+            path, label_column=-5, text_column=1, has_header=False
+        )
+    # A repeated class name used to leave a label index unused.
+    with pytest.raises(ValueError, match=r"\['1'\] appear more than once"):
+        datasets.load_text_classification(path, class_names=["1", "0", "1"])
     extra = tmp_path / "extra.tsv"
     extra.write_text("label\ttext\n1\tfine\n0\ta\ttab\n")
     with pytest.raises(ValueError, match="row 3 has 3 fields but the header"):

@@ -65,6 +65,20 @@ def test_config_round_trip_is_json():
     assert revived.get_config() == vectorizer.get_config()
 
 
+def test_numpy_numbers_give_a_json_config():
+    vectorizer = TextVectorizer(
+        max_tokens=np.int64(100), length_percentile=np.int64(90)
+    ).fit(TRAIN)
+    config = json.loads(json.dumps(vectorizer.get_config()))
+    assert config["max_tokens"] == 100
+    assert config["length_percentile"] == 90
+    assert (
+        TextVectorizer(length_percentile=np.float32(50)).length_percentile == 50
+    )
+    with pytest.raises(ValueError, match="length_percentile=True"):
+        TextVectorizer(length_percentile=True)
+
+
 def test_errors():
     with pytest.raises(ValueError, match="call `fit"):
         TextVectorizer()(["text"])
