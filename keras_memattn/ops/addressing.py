@@ -266,7 +266,8 @@ def sharpen(weights, gamma, epsilon=1e-6):
 
     Args:
         weights: non-negative tensor of shape `(..., N)`.
-        gamma: exponent $\\gamma \\ge 1$, of shape `(..., 1)`.
+        gamma: exponent $\\gamma \\ge 1$, a scalar or of shape `(..., 1)`
+            with the rank of `weights`.
         epsilon: added to the weights before the logarithm. Defaults to
             `1e-6`.
 
@@ -288,6 +289,16 @@ def sharpen(weights, gamma, epsilon=1e-6):
     gamma = ops.convert_to_tensor(gamma)
     work = _work_dtype(weights, gamma)
     weights, gamma = _to_work(work, weights, gamma)
+    if len(gamma.shape) >= 1 and (
+        len(gamma.shape) != len(weights.shape)
+        or gamma.shape[-1] not in (1, None)
+    ):
+        raise ValueError(
+            "sharpen: `gamma` must be a scalar or have shape (..., 1) with "
+            "the rank of `weights` (..., N), so that it broadcasts over the "
+            f"slots only. Received: gamma.shape={tuple(gamma.shape)}, "
+            f"weights.shape={tuple(weights.shape)}"
+        )
     epsilon = _validation.positive_float("epsilon", epsilon, "sharpen")
     logits = gamma * ops.log(ops.maximum(weights, 0.0) + epsilon)
     return ops.softmax(logits, axis=-1)

@@ -40,7 +40,7 @@ def masked_softmax(logits, mask=None, axis=-1):
     """Softmax over `axis` that ignores masked positions.
 
     Args:
-        logits: float tensor.
+        logits: float tensor (integer logits raise a `ValueError`).
         mask: optional boolean tensor broadcastable to `logits`; True marks
             positions that may receive weight.
         axis: the axis to normalise over.
@@ -61,7 +61,13 @@ def masked_softmax(logits, mask=None, axis=-1):
     >>> np.round(ops.convert_to_numpy(w).astype(float), 3).tolist()
     [[0.269, 0.731, 0.0]]
     """
+    logits = ops.convert_to_tensor(logits)
     in_dtype = keras.backend.standardize_dtype(logits.dtype)
+    if "float" not in in_dtype:
+        raise ValueError(
+            "masked_softmax: `logits` must be a float tensor. "
+            f"Received: logits.dtype={in_dtype}"
+        )
     work_dtype = "float64" if in_dtype == "float64" else "float32"
     x = ops.cast(logits, work_dtype)
     if mask is None:

@@ -9,7 +9,9 @@ The number format is sign-magnitude fixed point, as in Q-MANN (Park et al.,
 2018): a word of `N = word_length` bits holds one sign bit, `I =
 integer_bits` integer bits and `F = N - 1 - I` fraction bits, so it
 represents the values `k / 2^F` for integers `|k| <= 2^(N-1) - 1`. The grid is
-symmetric and saturates at `+-(2^(N-1) - 1) / 2^F`.
+symmetric and saturates at `+-(2^(N-1) - 1) / 2^F`. Words hold at most
+`MAX_WORD_LENGTH = 24` bits: float32 represents every integer code up to
+`2^24` exactly, so the grid of a longer word could not be computed exactly.
 
 All arithmetic runs in float32 (float64 for float64 inputs) whatever the
 input dtype, and results are cast back to the input dtype. Bits are extracted
@@ -34,6 +36,10 @@ __all__ = [
 ROUNDING_MODES = ("nearest", "toward_zero")
 ACCUMULATORS = ("float", "fixed_point")
 QUANTIZATION_MODES = ("fixed_point", "binary")
+# float32 represents every integer up to 2^24 exactly, so the integer codes
+# of a word of at most 24 bits (and the powers of two that scale them) are
+# exact in the float32 arithmetic of the quantizers.
+MAX_WORD_LENGTH = 24
 
 
 def _work_dtype(x):
@@ -54,6 +60,12 @@ def _check_format(word_length, integer_bits, owner):
             "(one sign bit and at least one magnitude bit); use binary "
             f"quantization for 1 bit. Received: word_length={word_length}"
         )
+    if word_length > MAX_WORD_LENGTH:
+        raise ValueError(
+            f"{owner}: `word_length` must be at most {MAX_WORD_LENGTH} "
+            "(float32 holds the integer codes of longer words inexactly). "
+            f"Received: word_length={word_length}"
+        )
     integer_bits = _validation.non_negative_int(
         "integer_bits", integer_bits, owner
     )
@@ -69,7 +81,7 @@ def fixed_point_range(word_length=8, integer_bits=3):
     """The largest magnitude of a sign-magnitude fixed-point format.
 
     Args:
-        word_length: bits per word, sign bit included.
+        word_length: bits per word, sign bit included, `2 <= N <= 24`.
         integer_bits: integer bits (the fraction gets the rest).
 
     Returns:
@@ -118,7 +130,8 @@ def fixed_point(
 
     Args:
         x: float tensor.
-        word_length: `N`, bits per word including the sign bit (>= 2).
+        word_length: `N`, bits per word including the sign bit,
+            `2 <= N <= 24`.
         integer_bits: `I`, integer bits, `0 <= I <= N - 1`.
         rounding: `"nearest"` (round half to even) or `"toward_zero"`
             (truncation, as in the Q-MANN code).
@@ -208,10 +221,28 @@ def _bit_planes(x, word_length, integer_bits, rounding):
     return signs, planes
 
 
-def _work_operands(keys, memory):
-    """Both operands in float64 if both are float64, else in float32."""
+def _work_operands(keys, memory, owner):
+    """Both operands in float64 if both are float64, else in float32.
+
+    Raises if `keys` `(..., D)` and `memory` `(..., slots, D)` differ in D.
+    """
     keys = ops.convert_to_tensor(keys)
     memory = ops.convert_to_tensor(memory)
+    if (
+        len(keys.shape) < 1
+        or len(memory.shape) < 2
+        or (
+            keys.shape[-1] is not None
+            and memory.shape[-1] is not None
+            and keys.shape[-1] != memory.shape[-1]
+        )
+    ):
+        raise ValueError(
+            f"{owner}: `keys` (..., D) and `memory` (..., slots, D) must "
+            "have the same width D. Received: "
+            f"keys.shape={tuple(keys.shape)}, "
+            f"memory.shape={tuple(memory.shape)}"
+        )
     work_dtype = (
         "float64"
         if _work_dtype(keys) == "float64" and _work_dtype(memory) == "float64"
@@ -254,7 +285,8 @@ def fixed_point_dot(
         keys: float tensor `(..., D)`.
         memory: float tensor `(..., slots, D)`; leading dimensions broadcast
             against those of `keys`.
-        word_length: `N`, bits per word including the sign bit (>= 2).
+        word_length: `N`, bits per word including the sign bit,
+            `2 <= N <= 24`.
         integer_bits: `I`, integer bits of the format.
         rounding: `"nearest"` or `"toward_zero"`, for the products.
 
@@ -277,7 +309,7 @@ def fixed_point_dot(
         word_length, integer_bits, "fixed_point_dot"
     )
     _validation.one_of("rounding", rounding, ROUNDING_MODES, "fixed_point_dot")
-    keys, memory = _work_operands(keys, memory)
+    keys, memory = _work_operands(keys, memory, "fixed_point_dot")
     products = fixed_point(
         ops.expand_dims(keys, -2) * memory,
         word_length=word_length,
@@ -331,7 +363,8 @@ def hamming_similarity(
         keys: float tensor `(..., D)`.
         memory: float tensor `(..., slots, D)`; leading dimensions broadcast
             against those of `keys`.
-        word_length: `N`, bits per word including the sign; 1 means binary.
+        word_length: `N`, bits per word including the sign, at most 24;
+            1 means binary.
         integer_bits: `I`, integer bits of the format (ignored for binary).
         scale: $\\kappa > 0$; Q-MANN uses 1/8.
         rounding: `"nearest"` or `"toward_zero"`, used to read inputs that
@@ -365,7 +398,7 @@ def hamming_similarity(
         "rounding", rounding, ROUNDING_MODES, "hamming_similarity"
     )
     scale = _validation.positive_float("scale", scale, "hamming_similarity")
-    keys, memory = _work_operands(keys, memory)
+    keys, memory = _work_operands(keys, memory, "hamming_similarity")
 
     if word_length == 1:
         peak = 1.0
@@ -411,7 +444,7 @@ class QuantizationConfig:
         mode: `"fixed_point"` (sign-magnitude fixed point) or `"binary"`
             (+1 / -1).
         word_length: bits per fixed-point word including the sign bit
-            (>= 2). Ignored in binary mode. Defaults to 8.
+            (from 2 to 24). Ignored in binary mode. Defaults to 8.
         integer_bits: integer bits of the fixed-point format; the fraction
             gets `word_length - 1 - integer_bits`. Defaults to 3.
         rounding: `"nearest"` (default) or `"toward_zero"` (as in the

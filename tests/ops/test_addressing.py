@@ -316,3 +316,19 @@ def test_mismatched_shapes_and_bad_epsilon_are_rejected():
         addressing.circular_shift(weights, np.ones((2, 3), "float32") / 3)
     with pytest.raises(ValueError, match=r"gate.shape=\(2, 1\)"):
         addressing.interpolate(weights, weights, np.ones((2, 1), "float32"))
+
+
+def test_sharpen_rejects_gamma_that_broadcasts_over_the_slots():
+    weights = np.array([[0.6, 0.4], [0.6, 0.4]], "float32")
+    # (batch,) would be applied per slot instead of per row.
+    with pytest.raises(ValueError, match=r"gamma.shape=\(2,\)"):
+        addressing.sharpen(weights, np.array([1.0, 10.0], "float32"))
+    with pytest.raises(ValueError, match=r"gamma.shape=\(2, 2\)"):
+        addressing.sharpen(weights, np.ones((2, 2), "float32"))
+    with pytest.raises(ValueError, match=r"gamma.shape=\(1, 2, 1\)"):
+        addressing.sharpen(weights, np.ones((1, 2, 1), "float32"))
+    # Scalars and (batch, 1) stay allowed.
+    by_row = _np(addressing.sharpen(weights, np.full((2, 1), 3.0, "float32")))
+    np.testing.assert_allclose(
+        _np(addressing.sharpen(weights, 3.0)), by_row, rtol=1e-6
+    )

@@ -72,3 +72,12 @@ def test_mask_broadcasts_over_heads_and_gradients_stay_finite(rng):
     sums = e.sum(-1, keepdims=True)
     want = np.divide(e, sums, out=np.zeros_like(e), where=sums > 0)
     np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_integer_logits_are_rejected(with_mask):
+    # They used to give all zeros, cast back to the integer dtype.
+    logits = ops.convert_to_tensor([[1, 2, 3]], "int32")
+    mask = ops.convert_to_tensor([[True, True, False]]) if with_mask else None
+    with pytest.raises(ValueError, match="`logits`.*logits.dtype=int32"):
+        masked_softmax(logits, mask)

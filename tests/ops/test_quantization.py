@@ -492,3 +492,39 @@ def test_config_accumulator():
     assert per_tensor.for_tensor("logits").accumulator == "fixed_point"
     with pytest.raises(ValueError, match="Received: accumulator='int'"):
         QuantizationConfig(accumulator="int")
+
+
+@pytest.mark.parametrize("word_length", [25, 200])
+def test_word_length_above_24_bits_is_rejected(word_length):
+    # Longer words have integer codes that float32 holds inexactly (NaN
+    # for 200 bits, an overflowing range for 1,100).
+    match = f"at most 24.*Received: word_length={word_length}"
+    x = np.array([0.0, 0.5, 0.3], "float32")
+    with pytest.raises(ValueError, match=match):
+        quantization.fixed_point(x, word_length=word_length, integer_bits=3)
+    with pytest.raises(ValueError, match=match):
+        quantization.fixed_point_range(word_length, 3)
+    with pytest.raises(ValueError, match=match):
+        quantization.hamming_similarity(
+            np.zeros((1, 2), "float32"),
+            np.zeros((1, 3, 2), "float32"),
+            word_length=word_length,
+        )
+    with pytest.raises(ValueError, match=match):
+        QuantizationConfig(
+            word_length=word_length, integer_bits=word_length - 1
+        )
+    # 24 bits is the largest exact format.
+    assert quantization.fixed_point_range(24, 23) == 2.0**23 - 1.0
+    got = _np(quantization.fixed_point(x, word_length=24, integer_bits=3))
+    np.testing.assert_allclose(got, np.round(x * 2.0**20) / 2.0**20)
+
+
+@pytest.mark.parametrize(
+    "fn", [quantization.fixed_point_dot, quantization.hamming_similarity]
+)
+def test_similarities_reject_keys_and_memory_of_different_widths(fn):
+    keys = np.array([[1.0]], "float32")
+    memory = np.array([[[0.5, 0.25, 0.25]]], "float32")
+    with pytest.raises(ValueError, match=r"width D.*keys.shape=\(1, 1\)"):
+        fn(keys, memory)
