@@ -62,7 +62,8 @@ class NaiveBayesNgrams(keras.layers.Layer):
 
     Call arguments:
         inputs: int tensor of ids `(batch, length)`, each in
-            `0 .. input_dim - 1`; 0 is padding.
+            `0 .. input_dim - 1`; 0 is padding. Concrete ids outside that
+            range raise a `ValueError` (traced ones cannot be checked).
 
     Returns:
         float32 tensor `(batch, num_classes)` of class scores (logits).
@@ -130,6 +131,7 @@ class NaiveBayesNgrams(keras.layers.Layer):
 
     def call(self, inputs):
         _validation.input_rank("inputs", inputs.shape, 2, "NaiveBayesNgrams")
+        self._check_ids(inputs)
         ids = ops.cast(inputs, "int32")
         positions = ops.arange(ops.shape(ids)[1])
         earlier = ops.expand_dims(positions, 0) < ops.expand_dims(positions, 1)
@@ -147,6 +149,19 @@ class NaiveBayesNgrams(keras.layers.Layer):
         )
         scores = ops.sum(log_probs, axis=1) + self.class_log_prior
         return scores / self.temperature
+
+    def _check_ids(self, inputs):
+        """Raises if the concrete ids leave `[0, input_dim)`."""
+        value = _validation.concrete_value(inputs)
+        if value is None or value.size == 0:
+            return
+        low, high = value.min(), value.max()
+        if low < 0 or high >= self.input_dim:
+            raise ValueError(
+                "NaiveBayesNgrams: the ids of `inputs` must lie in "
+                f"0 .. input_dim - 1 = {self.input_dim - 1}. "
+                f"Received: inputs with ids from {low} to {high}"
+            )
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)
@@ -238,12 +253,15 @@ class NaiveBayesNgrams(keras.layers.Layer):
             log_norm = np.log(np.exp(z).sum(axis=1))
             return float(np.mean(log_norm - z[rows, labels]))
 
-        grid = np.linspace(np.log(0.01), np.log(1e4), 141)
+        low, high = np.log(0.01), np.log(1e4)
+        grid = np.linspace(low, high, 141)
         for _ in range(3):
             best = grid[int(np.argmin([loss(g) for g in grid]))]
             step = grid[1] - grid[0]
-            grid = np.linspace(best - step, best + step, 41)
-        temperature = float(np.exp(best))
+            grid = np.linspace(
+                max(best - step, low), min(best + step, high), 41
+            )
+        temperature = float(np.clip(np.exp(best), 0.01, 1e4))
         self.temperature.assign(temperature)
         return temperature
 

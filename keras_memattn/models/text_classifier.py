@@ -1,10 +1,10 @@
 """A text classifier built from the package's encoders or Keras' own."""
 
 import keras
+import ml_dtypes
 from keras import ops
 
 from keras_memattn import _validation
-from keras_memattn.ops.masking import large_negative
 
 ENCODERS = (
     "wm_lstm",
@@ -209,7 +209,11 @@ class MaskedMaxPooling(keras.layers.Layer):
         if mask is None:
             return ops.max(inputs, axis=1)
         mask = ops.cast(mask, "bool")[..., None]
-        fill = ops.cast(large_negative(inputs.dtype), inputs.dtype)
+        # The lowest finite value of the dtype: no real activation is
+        # below it, and unlike -inf it keeps the maximum (and its
+        # gradient) finite in a row whose steps are all masked.
+        dtype = keras.backend.standardize_dtype(inputs.dtype)
+        fill = ops.cast(float(ml_dtypes.finfo(dtype).min), dtype)
         pooled = ops.max(ops.where(mask, inputs, fill), axis=1)
         return ops.where(ops.any(mask, axis=1), pooled, ops.zeros_like(pooled))
 

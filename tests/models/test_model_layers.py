@@ -218,3 +218,54 @@ def test_masked_average_pooling_ignores_padding_and_empty_rows():
     np.testing.assert_allclose(out[0], x[0, :2].mean(0), rtol=1e-6)
     np.testing.assert_allclose(out[1], x[1].mean(0), rtol=1e-6)
     np.testing.assert_array_equal(out[2], np.zeros(4))
+
+
+def test_masked_max_pooling_fill_is_below_every_finite_value():
+    # float16 activations below -3e4 (the old fill) must still win.
+    x = np.full((2, 3, 2), -5e4, "float16")
+    x[:, 2] = 0.0
+    mask = np.array([[True, True, False], [False, False, False]])
+    layer = MaskedMaxPooling(dtype="float16")
+    out = keras.ops.convert_to_numpy(layer(x, mask=mask))
+    assert out.dtype == np.float16
+    low = np.float16(-5e4)
+    np.testing.assert_array_equal(out, [[low, low], [0.0, 0.0]])
+    # The lowest float16 itself, and huge float32 values, stay exact.
+    x[0, 0, 0] = np.finfo("float16").min
+    x[0, 1, 0] = np.finfo("float16").min
+    out = keras.ops.convert_to_numpy(layer(x, mask=mask))
+    np.testing.assert_array_equal(out[0], [np.finfo("float16").min, low])
+    x32 = np.full((1, 3, 2), -5e9, "float32")
+    x32[:, 2] = 0.0
+    out = keras.ops.convert_to_numpy(MaskedMaxPooling()(x32, mask=mask[:1]))
+    np.testing.assert_array_equal(out, [[-5e9, -5e9]])
+
+
+def test_masked_max_pooling_gradient_is_finite_for_empty_rows():
+    x = np.random.default_rng(0).standard_normal((2, 3, 2)).astype("float32")
+    mask = np.array([[True, False, True], [False, False, False]])
+    layer = MaskedMaxPooling()
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        grad = jax.grad(lambda v: layer(v, mask=mask).sum())(x)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        v = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(layer(v, mask=mask))
+        grad = tape.gradient(total, v)
+    else:
+        import torch
+
+        v = torch.tensor(x, requires_grad=True)
+        layer(v, mask=torch.tensor(mask)).sum().backward()
+        grad = v.grad
+    grad = np.asarray(keras.ops.convert_to_numpy(grad))
+    assert np.all(np.isfinite(grad))
+    want = np.zeros_like(x)
+    kept = np.where(mask[0][:, None], x[0], -np.inf)
+    want[0][kept.argmax(0), [0, 1]] = 1.0
+    np.testing.assert_array_equal(grad, want)

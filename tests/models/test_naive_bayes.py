@@ -288,3 +288,26 @@ def test_add_naive_bayes_rejects_what_it_cannot_combine():
         add_naive_bayes(two, ids, labels)
     with pytest.raises(ValueError, match="num_buckets=0"):
         add_naive_bayes(model, ids, labels, num_buckets=0)
+
+
+@pytest.mark.parametrize("bad", [[[7, 1]], [[-1, 1]], [[1, 5]]])
+def test_call_rejects_ids_out_of_range(bad):
+    # Gathering them gave NaN on JAX and errors elsewhere.
+    layer = NaiveBayesNgrams(5, 2)
+    layer.adapt(np.array([[1, 2], [3, 4]]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="`inputs`.*ids from"):
+        layer(np.array(bad, "int32"))
+    # In range, and symbolic inputs, are fine.
+    scores = keras.ops.convert_to_numpy(layer(np.array([[4, 0]])))
+    assert scores.shape == (1, 2)
+    assert tuple(layer(keras.Input((None,), dtype="int32")).shape) == (None, 2)
+
+
+def test_calibrate_keeps_the_temperature_within_its_range():
+    # Held-out labels the naive Bayes always gets wrong push the
+    # temperature to the top of the grid, where the refinement used to
+    # step beyond 1e4.
+    layer = NaiveBayesNgrams(5, 2)
+    layer.adapt(np.array([[1, 2], [3, 4], [1, 2], [3, 4]]), [0, 1, 0, 1])
+    temperature = layer.calibrate(np.array([[1, 2], [3, 4]]), [1, 0])
+    assert 1e3 < temperature <= 1e4
