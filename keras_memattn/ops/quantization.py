@@ -14,7 +14,11 @@ symmetric and saturates at `+-(2^(N-1) - 1) / 2^F`. Words hold at most
 `2^24` exactly, so the grid of a longer word could not be computed exactly.
 
 All arithmetic runs in float32 (float64 for float64 inputs) whatever the
-input dtype, and results are cast back to the input dtype. Bits are extracted
+input dtype, and results are cast back to the input dtype. That cast keeps
+every value of the grid for words of up to 12 bits in float16 and up to 9
+bits in bfloat16 (the default 8 bits fit both); a longer word's values are
+rounded to the nearest float16 or bfloat16, which can lie just off the grid
+or beyond its saturation value. Bits are extracted
 arithmetically (`floor` and `mod`), never with bitwise ops, so every function
 runs unchanged on every backend.
 """
