@@ -70,6 +70,11 @@ def masked_softmax(logits, mask=None, axis=-1):
         )
     work_dtype = "float64" if in_dtype == "float64" else "float32"
     x = ops.cast(logits, work_dtype)
+    if logits.shape[axis] == 0:
+        # Nothing to normalise over (a zero-length sequence): an empty
+        # result, where the reductions below would fail on some backends.
+        empty = x if mask is None else ops.where(mask, x, 0.0)
+        return ops.cast(empty, in_dtype)
     if mask is None:
         return ops.cast(ops.softmax(x, axis=axis), in_dtype)
     mask = ops.cast(mask, "bool")

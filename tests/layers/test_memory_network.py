@@ -596,3 +596,13 @@ def test_a_single_tensor_is_rejected_after_build():
     layer([story, query])
     with pytest.raises(ValueError, match=r"inputs=\[story, query\]"):
         layer(story)
+
+
+def test_story_without_facts_reads_zero():
+    # A story of zero facts used to fail in the masked softmax. It reads a
+    # zero vector, as a story of padding only does.
+    layer = MemoryNetwork(8, 4, memory_size=2)
+    query = np.array([[1, 2]], "int32")
+    empty = _np(layer([np.zeros((1, 0, 3), "int32"), query]))
+    padding = _np(layer([np.zeros((1, 2, 3), "int32"), query]))
+    np.testing.assert_allclose(empty, padding, atol=1e-6)

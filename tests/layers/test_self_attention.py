@@ -394,3 +394,17 @@ def test_attention_mask_broadcasts_over_batch():
     got = _numpy(layer(X, attention_mask=causal[None]))
     want = _numpy(layer(X, use_causal_mask=True))
     np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("implementation", ["explicit", "fused"])
+def test_zero_length_sequence_gives_an_empty_output(implementation):
+    # As keras.layers.MultiHeadAttention; it used to fail on TensorFlow and
+    # JAX inside the masked softmax.
+    layer = MultiHeadSelfAttention(2, 4)
+    layer.attention_implementation = implementation
+    x = np.zeros((2, 0, 8), "float32")
+    assert tuple(layer(x, use_causal_mask=True).shape) == (2, 0, 8)
+    assert tuple(layer(x, mask=np.zeros((2, 0), bool)).shape) == (2, 0, 8)
+    output, scores = layer(x, return_attention_scores=True)
+    assert tuple(output.shape) == (2, 0, 8)
+    assert tuple(scores.shape) == (2, 2, 0, 0)

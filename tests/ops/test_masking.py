@@ -81,3 +81,12 @@ def test_integer_logits_are_rejected(with_mask):
     mask = ops.convert_to_tensor([[True, True, False]]) if with_mask else None
     with pytest.raises(ValueError, match="`logits`.*logits.dtype=int32"):
         masked_softmax(logits, mask)
+
+
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_zero_length_axis_gives_an_empty_result(with_mask):
+    # The row maximum used to fail on an empty axis (TensorFlow, JAX).
+    logits = ops.zeros((2, 3, 0))
+    mask = ops.zeros((2, 1, 0), "bool") if with_mask else None
+    got = masked_softmax(logits, mask)
+    assert tuple(got.shape) == (2, 3, 0)
