@@ -20,6 +20,8 @@ the previous output and states), `go_backwards`, `zero_output_for_mask` and
 every backend.
 """
 
+import contextlib
+
 import keras
 from keras import ops
 from keras import tree
@@ -331,12 +333,21 @@ class BaseRNN(keras.layers.RNN):
 
         if not tree.is_nested(initial_state):
             initial_state = [initial_state]
-        return rnn_loop(
-            step,
-            sequences,
-            initial_state,
-            mask=mask,
-            go_backwards=self.go_backwards,
-            zero_output_for_mask=self.zero_output_for_mask,
-            return_all_outputs=self.return_sequences,
+        # `cell.call` skips `Layer.__call__`: open the cell's name scope
+        # here, so that weights the cell creates in its first step (a layer
+        # given as its activation, say) get the paths Keras' loop gives.
+        scope = (
+            keras.name_scope(cell.name, caller=cell)
+            if isinstance(cell, keras.layers.Layer)
+            else contextlib.nullcontext()
         )
+        with scope:
+            return rnn_loop(
+                step,
+                sequences,
+                initial_state,
+                mask=mask,
+                go_backwards=self.go_backwards,
+                zero_output_for_mask=self.zero_output_for_mask,
+                return_all_outputs=self.return_sequences,
+            )

@@ -370,3 +370,23 @@ def test_wrong_input_rank():
     layer = AttentionGRU(UNITS)
     with pytest.raises(ValueError, match=r"inputs.*rank 3.*\(3, 4\)"):
         layer(np.zeros((3, 4), "float32"))
+
+
+def test_layer_activation_weights_have_the_same_path_in_both_loops():
+    # The unstack loop calls `cell.call` directly; weights the cell created
+    # in its first step used to miss the cell's name scope there.
+    from keras_memattn.layers import AReLU
+
+    x = np.random.default_rng(0).random((2, 4, 3)).astype("float32")
+    paths = {}
+    for loop in ("keras", "unstack"):
+        layer = AttentionGRU(
+            4, candidate_activation=AReLU(name="act"), name=f"gru_{loop}"
+        )
+        layer.loop_implementation = loop
+        layer(x)
+        paths[loop] = [
+            w.path.replace(layer.name, "gru") for w in layer.trainable_weights
+        ]
+    assert paths["unstack"] == paths["keras"]
+    assert "gru/attention_gru_cell/act/alpha" in paths["keras"]
