@@ -90,6 +90,12 @@ def fixed_point_range(word_length=8, integer_bits=3):
 
     Returns:
         `(2^(N-1) - 1) / 2^F` as a Python float, with `F = N - 1 - I`.
+
+    Example:
+
+    >>> from keras_memattn.ops.quantization import fixed_point_range
+    >>> fixed_point_range(8, 3)  # 127 / 16
+    7.9375
     """
     word_length, integer_bits = _check_format(
         word_length, integer_bits, "fixed_point_range"
