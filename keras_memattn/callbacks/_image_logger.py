@@ -93,7 +93,7 @@ def _tokens(tokens, owner):
     if tokens is None:
         return None
     if isinstance(tokens, (list, tuple)) and all(
-        isinstance(example, (list, tuple)) for example in tokens
+        isinstance(example, (list, tuple, np.ndarray)) for example in tokens
     ):
         return [list(example) for example in tokens]
     raise ValueError(

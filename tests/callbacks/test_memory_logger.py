@@ -124,6 +124,11 @@ def test_path_like_log_dir(tmp_path):
     )
     assert logger.log_dir == str(tmp_path / "logs")
     assert logger.layer_names == ["memory"]
+    # Token lists may be tuples or arrays.
+    logger = keras_memattn.callbacks.MemoryAddressingLogger(
+        tmp_path, inputs=IDS, tokens=(("a", "b"), np.array(["c", "d"]))
+    )
+    assert logger.tokens == [["a", "b"], ["c", "d"]]
 
 
 def test_sequential_model():
