@@ -10,7 +10,8 @@ best of several random restarts on the validation split. `--joint` trains
 one model on all the tasks at once instead (MemN2N's joint setting:
 embedding 50, learning rate 0.003, and a ReLU on half of the controller
 state after every hop, as in MemN2N's layer-wise language models) and
-prints its test error on each task.
+prints its test error on each task. `--ten-k` trains on the 10k training
+splits (the setting of the Q-MANN paper) instead of the 1k ones.
 `--linear-start` adds MemN2N's linear start
 (`keras_memattn.callbacks.LinearStart`), `--weight-tying adjacent
 --tie-answer` gives MemN2N's adjacent tying, and `--optimizer sgd` its
@@ -204,19 +205,20 @@ def _same_sentence_length(train, test):
     )
 
 
-def run_task(task, data_dir=None, **options):
+def run_task(task, data_dir=None, ten_k=False, **options):
     """Trains on one task; returns a dict with the test error and timings.
 
-    `options` are those of the training loop (`epochs=100`,
-    `batch_size=32`, `seed=0`, `restarts=1`, `learning_rate=0.01`,
-    `decay_every=25`, `linear_start_patience=5`,
-    `linear_start_epochs=None`, `verbose=0`) and of
-    `build_model`. Each of `restarts` runs trains from its own random
+    `ten_k=True` trains on the 10k training split instead of the 1k one
+    (the test split is the same 1,000 questions). `options` are those of
+    the training loop (`epochs=100`, `batch_size=32`, `seed=0`,
+    `restarts=1`, `learning_rate=0.01`, `decay_every=25`,
+    `linear_start_patience=5`, `linear_start_epochs=None`, `verbose=0`)
+    and of `build_model`. Each of `restarts` runs trains from its own random
     initialisation (seeds `seed`, `seed + 1`, ...); the run with the best
     validation accuracy (then the lowest validation loss) is evaluated on
     the test split. The learning rate is halved every `decay_every` epochs.
     """
-    train, test, vocabulary = load_babi(task, data_dir=data_dir)
+    train, test, vocabulary = load_babi(task, ten_k=ten_k, data_dir=data_dir)
     # One sentence length for facts and questions, so that both get the
     # same position encoding (as in MemN2N).
     train, test = _same_sentence_length(train, test)
@@ -237,21 +239,23 @@ def run_task(task, data_dir=None, **options):
     }
 
 
-def run_joint(tasks=tuple(range(1, 21)), data_dir=None, **options):
+def run_joint(tasks=tuple(range(1, 21)), data_dir=None, ten_k=False, **options):
     """Trains one model on all `tasks` at once; returns per-task results.
 
     The joint setting of MemN2N: the tasks share a vocabulary and a
     model, the validation split is drawn from all tasks together, and the
-    test error is reported per task. `options` are those of `run_task`,
-    with an embedding of 50, a learning rate of 0.003 and a ReLU on half of
-    the state (`relu_units`) unless given.
+    test error is reported per task. `ten_k` and `options` are those of
+    `run_task`, with an embedding of 50, a learning rate of 0.003 and a
+    ReLU on half of the state (`relu_units`) unless given.
     Returns a dict with `"test_error"` (a dict task -> error in %),
     `"val_error"`, `"best_epoch"` and `"train_seconds"`.
     """
     options.setdefault("embedding_dim", 50)
     options.setdefault("learning_rate", 0.003)
     options.setdefault("relu_units", options["embedding_dim"] // 2)
-    train, test, vocabulary = load_babi_joint(tasks, data_dir=data_dir)
+    train, test, vocabulary = load_babi_joint(
+        tasks, ten_k=ten_k, data_dir=data_dir
+    )
     train, test = _same_sentence_length(train, test)
     start = time.perf_counter()
     model, val_error, best_epoch = _train_best(
@@ -297,6 +301,11 @@ def add_training_arguments(parser):
         "--joint",
         action="store_true",
         help="train one model on all the tasks at once (MemN2N's joint)",
+    )
+    parser.add_argument(
+        "--ten-k",
+        action="store_true",
+        help="train on the 10k training splits (en-10k) instead of the 1k",
     )
     parser.add_argument("--epochs", type=_positive_int, default=100)
     parser.add_argument(
@@ -416,6 +425,7 @@ def main():
         seed=args.seed,
         restarts=args.restarts,
         data_dir=args.data_dir,
+        ten_k=args.ten_k,
         embedding_dim=args.embedding_dim,
         num_hops=args.hops,
         similarity=args.similarity,
