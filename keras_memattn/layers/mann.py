@@ -90,7 +90,8 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
             config dict. Fake-quantizes the memory (tensor name
             `"memory"`), the keys (`"state"`) and the read vectors
             (`"read"`) with straight-through gradients; the Hamming
-            similarity reads its operands in the `"memory"` format.
+            similarity reads its operands in the `"memory"` format (8 bits,
+            3 integer bits when `quantization` is None).
         shift_range: non-negative integer `S`; the NTM shift covers
             `-S..S`, at most `(memory_size - 1) // 2`. Defaults to `1`.
             Used with `addressing="ntm"`.
@@ -247,8 +248,8 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
         self.kernel_constraint = keras.constraints.get(kernel_constraint)
         self.recurrent_constraint = keras.constraints.get(recurrent_constraint)
         self.bias_constraint = keras.constraints.get(bias_constraint)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed=seed)
+        self.seed = _validation.optional_seed("seed", seed, name)
+        self.seed_generator = keras.random.SeedGenerator(seed=self.seed)
 
         n, m = self.memory_size, self.memory_width
         r, w = self.num_read_heads, self.num_write_heads

@@ -490,7 +490,7 @@ class MemoryNetwork(keras.layers.Layer):
             keys, memory, kind=self.similarity, **kwargs
         )
 
-    def call(self, inputs, return_attention_scores=False, training=None):
+    def _split_inputs(self, inputs):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             shape = getattr(inputs, "shape", None)
             received = (
@@ -504,6 +504,10 @@ class MemoryNetwork(keras.layers.Layer):
             )
         story, query = inputs
         self._split_shapes([tuple(story.shape), tuple(query.shape)])
+        return story, query
+
+    def call(self, inputs, return_attention_scores=False, training=None):
+        story, query = self._split_inputs(inputs)
         self._check_ids("story", story)
         self._check_ids("query", query)
         story = ops.cast(story, "int32")
@@ -630,7 +634,7 @@ class MemoryNetwork(keras.layers.Layer):
     def compute_output_spec(
         self, inputs, return_attention_scores=False, training=None
     ):
-        story, query = inputs
+        story, query = self._split_inputs(inputs)
         shape = self.compute_output_shape([story.shape, query.shape])
         output = keras.KerasTensor(shape, dtype=self.compute_dtype)
         if return_attention_scores:

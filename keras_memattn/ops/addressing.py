@@ -92,10 +92,14 @@ def similarity(keys, memory, kind="cosine", epsilon=1e-6, **hamming_kwargs):
     epsilon = _validation.positive_float("epsilon", epsilon, "similarity")
     keys = ops.convert_to_tensor(keys)
     memory = ops.convert_to_tensor(memory)
-    if len(memory.shape) < 2 or (
-        keys.shape[-1] is not None
-        and memory.shape[-1] is not None
-        and keys.shape[-1] != memory.shape[-1]
+    if (
+        len(keys.shape) < 1
+        or len(memory.shape) < 2
+        or (
+            keys.shape[-1] is not None
+            and memory.shape[-1] is not None
+            and keys.shape[-1] != memory.shape[-1]
+        )
     ):
         raise ValueError(
             "similarity: `keys` (..., D) and `memory` (..., N, D) must have "
@@ -198,10 +202,15 @@ def interpolate(content, previous, gate):
     gate = ops.convert_to_tensor(gate)
     work = _work_dtype(content, previous, gate)
     content, previous, gate = _to_work(work, content, previous, gate)
-    if len(gate.shape) != len(content.shape) or gate.shape[-1] not in (1, None):
+    if (
+        len(content.shape) < 1
+        or len(gate.shape) != len(content.shape)
+        or gate.shape[-1] not in (1, None)
+    ):
         raise ValueError(
             "interpolate: `gate` must have shape (..., 1) with the rank of "
-            "`content` (..., N), so that it broadcasts over the slots only. "
+            "`content` (..., N), at least 1, so that it broadcasts over the "
+            "slots only. "
             f"Received: gate.shape={tuple(gate.shape)}, "
             f"content.shape={tuple(content.shape)}"
         )
@@ -237,10 +246,11 @@ def circular_shift(weights, shift):
     shift = ops.convert_to_tensor(shift)
     work = _work_dtype(weights, shift)
     weights, shift = _to_work(work, weights, shift)
-    if len(shift.shape) != len(weights.shape):
+    if len(weights.shape) < 1 or len(shift.shape) != len(weights.shape):
         raise ValueError(
             "circular_shift: `shift` (..., 2 * S + 1) must have the rank of "
-            "`weights` (..., N), one distribution per row of weights. "
+            "`weights` (..., N), at least 1, one distribution per row of "
+            "weights. "
             f"Received: shift.shape={tuple(shift.shape)}, "
             f"weights.shape={tuple(weights.shape)}"
         )

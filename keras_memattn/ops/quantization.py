@@ -327,6 +327,9 @@ def fixed_point_dot(
         rounding=rounding,
     )
     bound = fixed_point_range(word_length, integer_bits)
+    if products.shape[-1] == 0:
+        # No products: the accumulator keeps its initial zero.
+        return ops.sum(products, axis=-1)
     terms = ops.unstack(products, axis=-1)
     total = terms[0]
     for term in terms[1:]:
@@ -690,7 +693,14 @@ class QuantizationConfig:
             return cls(mode=identifier)
         if isinstance(identifier, dict):
             if "class_name" in identifier:
-                return keras.saving.deserialize_keras_object(identifier)
+                config = keras.saving.deserialize_keras_object(identifier)
+                if not isinstance(config, cls):
+                    raise ValueError(
+                        "`quantization` as a serialized object must be a "
+                        "QuantizationConfig. Received: quantization="
+                        f"{identifier!r}"
+                    )
+                return config
             known = (*cls._FORMAT_ARGS, "accumulator", "tensor_formats")
             unknown = sorted(set(identifier) - set(known))
             if unknown:

@@ -390,6 +390,15 @@ def test_bad_arguments_name_the_argument(name, value):
         MANNLayer(**kwargs)
 
 
+def test_seed_is_checked_and_numpy_integers_are_accepted():
+    with pytest.raises(ValueError, match=r"MANNCell.*Received: seed=1.5"):
+        MANNLayer(**SMALL, seed=1.5)
+    layer = MANNLayer(**SMALL, dropout=0.5, seed=np.int64(3))
+    config = layer.get_config()
+    assert config["seed"] == 3 and type(config["seed"]) is int
+    assert MANNLayer.from_config(config).seed == 3
+
+
 def test_shift_range_must_fit_the_memory_with_ntm_addressing():
     kwargs = dict(SMALL, memory_size=4, addressing="ntm")
     with pytest.raises(

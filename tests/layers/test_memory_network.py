@@ -598,6 +598,15 @@ def test_a_single_tensor_is_rejected_after_build():
         layer(story)
 
 
+def test_a_single_symbolic_tensor_is_rejected_after_build():
+    layer = MemoryNetwork(VOCAB, 4)
+    layer(
+        [keras.Input((4, 3), dtype="int32"), keras.Input((2,), dtype="int32")]
+    )
+    with pytest.raises(ValueError, match=r"inputs=\[story, query\]"):
+        layer(keras.Input((4, 3), dtype="int32"))
+
+
 def test_story_without_facts_reads_zero():
     # A story of zero facts used to fail in the masked softmax. It reads a
     # zero vector, as a story of padding only does.

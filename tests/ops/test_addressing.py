@@ -318,6 +318,19 @@ def test_mismatched_shapes_and_bad_epsilon_are_rejected():
         addressing.interpolate(weights, weights, np.ones((2, 1), "float32"))
 
 
+def test_scalar_keys_and_weights_are_rejected():
+    # A scalar has no slot axis: a ValueError names its shape.
+    scalar = np.float32(1.0)
+    with pytest.raises(ValueError, match=r"keys.shape=\(\)"):
+        addressing.similarity(scalar, np.ones((1, 3, 2), "float32"))
+    with pytest.raises(ValueError, match=r"keys.shape=\(\)"):
+        addressing.content_weights(scalar, np.ones((1, 3, 2), "float32"), 1.0)
+    with pytest.raises(ValueError, match=r"weights.shape=\(\)"):
+        addressing.circular_shift(scalar, scalar)
+    with pytest.raises(ValueError, match=r"content.shape=\(\)"):
+        addressing.interpolate(scalar, scalar, scalar)
+
+
 def test_sharpen_rejects_gamma_that_broadcasts_over_the_slots():
     weights = np.array([[0.6, 0.4], [0.6, 0.4]], "float32")
     # (batch,) would be applied per slot instead of per row.

@@ -317,6 +317,12 @@ def test_config_get_rejects_unknown(identifier):
         QuantizationConfig.get(identifier)
 
 
+def test_config_get_rejects_another_serialized_object():
+    serialized = keras.saving.serialize_keras_object(keras.initializers.Zeros())
+    with pytest.raises(ValueError, match="Received: quantization=.*Zeros"):
+        QuantizationConfig.get(serialized)
+
+
 @pytest.mark.parametrize(
     "kwargs, name",
     [
@@ -462,6 +468,14 @@ def test_fixed_point_dot_rounds_small_products_and_saturates():
     out = _np(quantization.fixed_point_dot(keys, memory, 8, 3))
     np.testing.assert_array_equal(out, [[7.9375 - 5.0]])
     assert abs(float(np.dot(keys[0], memory[0, 0])) - 5.04) < 1e-5
+
+
+def test_fixed_point_dot_of_empty_vectors_is_zero():
+    # No products to accumulate, as the other similarities: zeros.
+    keys = np.ones((2, 0), "float32")
+    memory = np.ones((2, 3, 0), "float32")
+    out = _np(quantization.fixed_point_dot(keys, memory))
+    np.testing.assert_array_equal(out, np.zeros((2, 3)))
 
 
 def test_fixed_point_dot_gradient_stops_at_saturation():
