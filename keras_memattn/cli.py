@@ -490,6 +490,7 @@ def _validate_train_args(args):
     if errors:
         raise CLIError(errors[0])
     _check_encoder_options(args)
+    _check_unused_flags(args, build_parser().parse_args(["train"]))
     if args.data_parallel:
         import keras
 
@@ -518,15 +519,79 @@ def _check_task_flags(args):
         if value is None or value is False or args.task == task:
             continue
         given = flag if value is True else f"{flag} {value}"
-        if args.task is not None:
-            data = f"--task {args.task}"
-        elif getattr(args, "train", None) is not None or args.test is not None:
-            data = "--train/--test files"
-        else:
-            data = "no --task"
         raise CLIError(
             f"{flag} applies to --task {task} only. Received: {given} "
-            f"with {data}"
+            f"with {_data_source(args)}"
+        )
+
+
+def _data_source(args):
+    if args.task is not None:
+        return f"--task {args.task}"
+    if getattr(args, "train", None) is not None or args.test is not None:
+        return "--train/--test files"
+    return "no --task"
+
+
+# The flags of the text classifiers and their vectorizer, which the bAbI
+# and copy models do not have.
+_TEXT_MODEL_FLAGS = (
+    "bidirectional",
+    "pooling",
+    "dropout",
+    "num_heads",
+    "max_tokens",
+    "sequence_length",
+    "max_train",
+    "subword_ngrams",
+    "subword_buckets",
+    "max_subwords",
+    "wide_ngrams",
+    "wide_buckets",
+)
+
+
+def _unused_flags(args):
+    """The attributes of the flags that a run with `args` never reads."""
+    files = getattr(args, "train", None) is not None or args.test is not None
+    if (args.task is None) != files:
+        return ()  # An error of its own: no data, or two sources of it.
+    if args.task == "babi":
+        return (*_TEXT_MODEL_FLAGS, "units", "label_column", "text_column")
+    if args.task == "copy":
+        return (
+            *_TEXT_MODEL_FLAGS,
+            "embedding_dim",
+            "data_dir",
+            "label_column",
+            "text_column",
+        )
+    unused = ("data_dir",) if files else ("label_column", "text_column")
+    if getattr(args, "encoder", None) not in (None, "self_attention"):
+        unused += ("num_heads",)
+    return unused
+
+
+def _check_unused_flags(args, defaults):
+    """A CLI error for a flag set to another value than its default (from
+    the namespace `defaults`) where the run would ignore it."""
+    for name in _unused_flags(args):
+        value = getattr(args, name, None)
+        if value == getattr(defaults, name, None):
+            continue
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            given = flag
+        elif isinstance(value, list):
+            given = f"{flag} {' '.join(str(v) for v in value)}"
+        else:
+            given = f"{flag} {value}"
+        data = _data_source(args)
+        if name == "num_heads" and args.task not in ("babi", "copy"):
+            data = f"--encoder {args.encoder}"
+        raise CLIError(
+            f"{flag} does not apply to {data}, which would ignore it. "
+            f"Received: {given} with {data}"
         )
 
 
@@ -708,17 +773,12 @@ def _run_train(args):
                 f"--batch-size must be a multiple of the {args.shards} "
                 f"devices with --data-parallel. Received: {args.batch_size}"
             )
-    config = {
-        k: v
-        for k, v in vars(args).items()
-        if k not in ("func", "command") and not callable(v)
-    }
     results = {
         "task": task,
         "encoder": args.encoder,
         "backend": keras.backend.backend(),
         "class_names": class_names,
-        "config": config,
+        "config": _run_config(args),
     }
     with _maybe_scope(distribution):
         if cv is None:
@@ -791,6 +851,15 @@ def _run_train(args):
     _save_run(out, results, model)
     _print_summary(results, summary, out, cv)
     return 0
+
+
+def _run_config(args):
+    """The flags of a `train` run, for its `metrics.json`."""
+    return {
+        k: v
+        for k, v in vars(args).items()
+        if k not in ("func", "command") and not callable(v)
+    }
 
 
 def _save_run(out, results, model=None):
@@ -929,6 +998,7 @@ def _run_sequence_task(args):
         "task": args.task,
         "encoder": args.encoder,
         "backend": keras.backend.backend(),
+        "config": _run_config(args),
     }
     if args.task == "babi":
         stories, queries, answers = train
@@ -1078,6 +1148,7 @@ def _run_evaluate(args):
     from keras_memattn import models
 
     _check_evaluate_args(args)
+    _check_unused_flags(args, build_parser().parse_args(["evaluate", "M"]))
     if args.output:
         if os.path.isdir(args.output):
             raise CLIError(f"--output {args.output} is a folder; name a file")

@@ -324,6 +324,10 @@ def test_copy_task_trains_a_sequence_model(tmp_path, capsys):
     model = keras.models.load_model(out / "model.keras")
     assert model.output_shape == (None, None, 8)
     assert "bit_accuracy" in capsys.readouterr().out
+    # The flags of the run are saved with its metrics, as for text tasks.
+    config = metrics["config"]
+    assert config["num_train"] == 64 and config["copy_length"] == 3
+    assert config["units"] == 8 and config["epochs"] == 1
 
 
 @pytest.mark.parametrize(
@@ -716,6 +720,14 @@ def test_evaluate_output_to_the_model_path_is_refused(tmp_path, capsys):
             "--split dev applies to --task sst2",
         ),
         (["--task", "sst2", "--fine"], "--fine applies to --task trec only"),
+        (
+            ["--task", "sst2", "--label-column", "y"],
+            "--label-column does not apply to --task sst2",
+        ),
+        (
+            ["--test", "test.tsv", "--data-dir", "d"],
+            "--data-dir does not apply to --train/--test files",
+        ),
     ],
 )
 def test_evaluate_refuses_tasks_and_splits_it_cannot_score(
@@ -767,6 +779,35 @@ def test_evaluate_refuses_tasks_and_splits_it_cannot_score(
         (
             ["--train", "train.tsv", "--cv", "2", "--fine"],
             "Received: --fine with --train/--test files",
+        ),
+        # The bAbI and copy models have no text classifier options.
+        (
+            ["--task", "copy", "--pooling", "max"],
+            "--pooling does not apply to --task copy, which would ignore "
+            "it. Received: --pooling max with --task copy",
+        ),
+        (
+            ["--task", "babi", "--subword-ngrams", "3", "5"],
+            "Received: --subword-ngrams 3 5 with --task babi",
+        ),
+        (["--task", "babi", "--dropout", "0.5"], "--dropout does not apply"),
+        (["--task", "babi", "--units", "8"], "--units does not apply"),
+        (
+            ["--task", "copy", "--embedding-dim", "8"],
+            "--embedding-dim does not apply",
+        ),
+        (["--task", "copy", "--data-dir", "d"], "--data-dir does not apply"),
+        (
+            ["--task", "trec", "--text-column", "sentence"],
+            "--text-column does not apply to --task trec",
+        ),
+        (
+            ["--train", "train.tsv", "--cv", "2", "--data-dir", "d"],
+            "Received: --data-dir d with --train/--test files",
+        ),
+        (
+            ["--task", "trec", "--encoder", "lstm", "--num-heads", "2"],
+            "--num-heads does not apply to --encoder lstm",
         ),
     ],
 )

@@ -688,6 +688,9 @@ def text_classifier(
         "embedding_dim", embedding_dim, "text_classifier"
     )
     units = _validation.positive_int("units", units, "text_classifier")
+    num_heads = _validation.positive_int(
+        "num_heads", num_heads, "text_classifier"
+    )
     dropout = _validation.rate("dropout", dropout, "text_classifier")
     if vectorizer is not None:
         if sequence_length is None:
@@ -755,9 +758,6 @@ def text_classifier(
                 "`sequence_length` (or a `vectorizer`) for its position "
                 "embedding. Received: sequence_length=None"
             )
-        num_heads = _validation.positive_int(
-            "num_heads", num_heads, "text_classifier"
-        )
         if units % num_heads:
             raise ValueError(
                 "text_classifier: with encoder='self_attention', `units` "
@@ -796,12 +796,10 @@ def text_classifier(
         )
         key_dim = units // num_heads
         encoder_kwargs.setdefault("dropout", dropout)
+        encoder_kwargs.setdefault("name", "encoder")
         x = PositionEmbedding(sequence_length, name="position_embedding")(x)
         attended = attention_cls(
-            num_heads=num_heads,
-            key_dim=key_dim,
-            name="encoder",
-            **encoder_kwargs,
+            num_heads=num_heads, key_dim=key_dim, **encoder_kwargs
         )(x)
         x = keras.layers.Add(name="residual")([x, attended])
         x = keras.layers.LayerNormalization(name="layer_norm")(x)

@@ -317,6 +317,26 @@ def test_export_from_active_backend(tmp_path):
 
 
 @slow_unless_tf
+def test_verify_reports_nan_outputs_as_a_difference(tmp_path):
+    # The builtin `max(0.0, nan)` is 0.0: a NaN read as a perfect match.
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    path = export.to_tflite(model, tmp_path / "dense.tflite")
+    x = np.ones((4, 3), "float32")
+
+    class NanModel:
+        def predict(self, inputs, **kwargs):
+            outputs = np.array(model.predict(inputs, verbose=0))
+            outputs[1, 0] = np.nan
+            return outputs
+
+    report = export.verify_tflite(path, NanModel(), x)
+    assert np.isnan(report.max_abs_diff), report.summary()
+    assert not report.max_abs_diff < FLOAT_ATOL
+    assert export.verify_tflite(path, model, x).max_abs_diff < FLOAT_ATOL
+
+
+@slow_unless_tf
 def test_cli_export_and_verify(tmp_path, capsys):
     import argparse
 

@@ -231,6 +231,9 @@ def test_mixed_precision_outputs_float32():
             {"encoder": "self_attention", "encoder_kwargs": {"key_dim": 2}},
             "'key_dim'",
         ),
+        # Checked for every encoder, not only the one that uses it.
+        ({"num_heads": 0}, "`num_heads` must be a positive integer. "),
+        ({"num_heads": "4"}, "Received: num_heads='4'"),
     ],
 )
 def test_argument_errors(kwargs, match):
@@ -240,6 +243,14 @@ def test_argument_errors(kwargs, match):
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=match):
         models.text_classifier(**arguments)
+
+
+@pytest.mark.parametrize("encoder", ["lstm", "self_attention"])
+def test_encoder_kwargs_can_name_the_encoder(encoder):
+    # The self-attention encoder raised a TypeError: `name` twice.
+    model = _small(encoder, encoder_kwargs={"name": "my_encoder"})
+    assert "my_encoder" in [layer.name for layer in model.layers]
+    assert "encoder" not in [layer.name for layer in model.layers]
 
 
 def test_subword_buckets_must_match_vectorizer():
