@@ -84,7 +84,8 @@ def run(args):
     path that is the model file, a model that does not convert, a file
     that fails `--verify`) prints one line, `memattn: error: ...`, on
     stderr and returns 2, as the other `memattn` subcommands do. A file
-    that fails `--verify` is removed.
+    fails `--verify` when it does not run in LiteRT or when an output of
+    it or of the Keras model is not finite; such a file is removed.
     """
     try:
         return _run(args)
@@ -123,6 +124,11 @@ def _run(args):
             model = keras.models.load_model(model_path, compile=False)
             inputs = sample_inputs(model, args.sequence_length)
             report = tflite.verify_tflite(path, model, inputs)
+            if not np.isfinite(report.max_abs_diff):
+                raise ValueError(
+                    "the LiteRT outputs differ from the Keras outputs by "
+                    f"{report.max_abs_diff} (a non-finite output)"
+                )
         except (RuntimeError, ValueError) as e:
             # A file that does not run is not left behind as a result.
             os.remove(path)

@@ -538,6 +538,39 @@ def test_cli_verify_failure_is_one_line_and_removes_the_file(
     assert not (tmp_path / "new").exists()
 
 
+def test_cli_verify_fails_on_non_finite_outputs(tmp_path, capsys, monkeypatch):
+    # A NaN output used to be printed as the difference, with status 0 and
+    # the file kept.
+    import argparse
+
+    pytest.importorskip("ai_edge_litert")
+    from keras_memattn.export import tflite
+
+    def fake_export(model, path, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"converted")
+        return path
+
+    def nan_report(path, model, inputs):
+        nan = float("nan")
+        return tflite.TFLiteReport(path, 9, {}, nan, 1.0, nan, 0.1, [], [])
+
+    monkeypatch.setattr(tflite, "to_tflite", fake_export)
+    monkeypatch.setattr(tflite, "verify_tflite", nan_report)
+    model_path = tmp_path / "m.keras"
+    _small_package_model().save(model_path)
+    out = tmp_path / "m.tflite"
+    parser = argparse.ArgumentParser(prog="memattn")
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["export", str(model_path), str(out), "--verify"])
+    assert cli.run(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"memattn: error: --verify failed, so {out} was")
+    assert "differ from the Keras outputs by nan" in err
+    assert not out.exists()
+
+
 @slow_unless_tf
 def test_cli_verify_subword_and_wide_text_classifier(tmp_path, capsys):
     import argparse
