@@ -67,7 +67,9 @@ class AttentionPooling(keras.layers.Layer):
         kernel_regularizer: regularizer of `kernel` and `score_kernel`.
             Defaults to `None`.
         bias_regularizer: regularizer of `bias`. Defaults to `None`.
-        activity_regularizer: regularizer of the output. Defaults to `None`.
+        activity_regularizer: regularizer of the pooled output (not of the
+            weights that `return_attention_scores` adds). Defaults to
+            `None`.
         kernel_constraint: constraint on `kernel` and `score_kernel`.
             Defaults to `None`.
         bias_constraint: constraint on `bias`. Defaults to `None`.
@@ -146,7 +148,12 @@ class AttentionPooling(keras.layers.Layer):
                 f"{owner}: `units` is only used with score='additive'; "
                 f"leave it None with score='dot'. Received: units={units!r}"
             )
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(**kwargs)
+        # Applied in `call`: the base layer would also regularize the
+        # attention weights whenever they are returned.
+        self._activity_regularizer = keras.regularizers.get(
+            activity_regularizer
+        )
         self.units = units
         self.score = score
         self.num_heads = num_heads
@@ -226,6 +233,11 @@ class AttentionPooling(keras.layers.Layer):
         pooled = ops.matmul(weights, h)
         pooled = ops.reshape(pooled, (-1, self.num_heads * h.shape[-1]))
         pooled = ops.cast(pooled, self.compute_dtype)
+        if self._activity_regularizer is not None:
+            # Divided by the batch size, as Keras does.
+            loss = self._activity_regularizer(pooled)
+            batch = ops.cast(ops.shape(pooled)[0], loss.dtype)
+            self.add_loss(ops.divide_no_nan(loss, batch))
         if return_attention_scores:
             return pooled, ops.cast(weights, self.compute_dtype)
         return pooled
@@ -268,6 +280,9 @@ class AttentionPooling(keras.layers.Layer):
                 ),
                 "bias_regularizer": keras.regularizers.serialize(
                     self.bias_regularizer
+                ),
+                "activity_regularizer": keras.regularizers.serialize(
+                    self._activity_regularizer
                 ),
                 "kernel_constraint": keras.constraints.serialize(
                     self.kernel_constraint

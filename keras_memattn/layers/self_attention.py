@@ -74,7 +74,9 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         bias_initializer: initializer of the biases. Defaults to `"zeros"`.
         kernel_regularizer: regularizer of the kernels. Defaults to `None`.
         bias_regularizer: regularizer of the biases. Defaults to `None`.
-        activity_regularizer: regularizer of the output. Defaults to `None`.
+        activity_regularizer: regularizer of the output (not of the
+            attention weights that `return_attention_scores` adds).
+            Defaults to `None`.
         kernel_constraint: constraint on the kernels. Defaults to `None`.
         bias_constraint: constraint on the biases. Defaults to `None`.
         seed: integer seed of the attention dropout. Defaults to `None`.
@@ -171,7 +173,12 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         )
         window = _validation.optional_positive_int("window", window, owner)
         seed = _validation.optional_seed("seed", seed, owner)
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(**kwargs)
+        # Applied in `call`: the base layer would also regularize the
+        # attention weights whenever they are returned.
+        self._activity_regularizer = keras.regularizers.get(
+            activity_regularizer
+        )
         self.num_heads = num_heads
         self.key_dim = key_dim
         self.value_dim = value_dim
@@ -301,6 +308,11 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         )
         if self.use_bias:
             output = ops.add(output, self.output_bias)
+        if self._activity_regularizer is not None:
+            # Divided by the batch size, as Keras does.
+            loss = self._activity_regularizer(output)
+            batch = ops.cast(ops.shape(output)[0], loss.dtype)
+            self.add_loss(ops.divide_no_nan(loss, batch))
         if return_attention_scores:
             return output, scores
         return output
@@ -387,8 +399,10 @@ class MultiHeadSelfAttention(keras.layers.Layer):
                 ops.expand_dims(mask, -1), ops.expand_dims(mask, -2)
             )
         if attention_mask is not None:
-            self._check_attention_mask(x, attention_mask)
+            # Converted first: Keras also takes nested lists, which have no
+            # `shape` to check.
             attention_mask = ops.cast(attention_mask, "bool")
+            self._check_attention_mask(x, attention_mask)
             allowed = (
                 attention_mask
                 if allowed is None
@@ -662,6 +676,9 @@ class MultiHeadSelfAttention(keras.layers.Layer):
                 ),
                 "bias_regularizer": keras.regularizers.serialize(
                     self.bias_regularizer
+                ),
+                "activity_regularizer": keras.regularizers.serialize(
+                    self._activity_regularizer
                 ),
                 "kernel_constraint": keras.constraints.serialize(
                     self.kernel_constraint

@@ -175,3 +175,17 @@ def test_bad_arguments(kwargs, match):
 def test_bad_input_rank():
     with pytest.raises(ValueError, match="rank 3"):
         AttentionPooling()(np.zeros((2, 8), "float32"))
+
+
+def test_activity_regularizer_sees_the_pooled_output_only():
+    # Asking for the weights must not change the training loss.
+    layer = AttentionPooling(num_heads=2, activity_regularizer="l2")
+    pooled = _numpy(layer(X, mask=MASK))
+    want = 0.01 * np.sum(pooled.astype("float64") ** 2) / len(X)
+    for scores in (False, True):
+        layer(X, mask=MASK, return_attention_scores=scores)
+        assert len(layer.losses) == 1, scores
+        np.testing.assert_allclose(_numpy(layer.losses[0]), want, rtol=1e-5)
+    copy = AttentionPooling.from_config(layer.get_config())
+    copy(X, return_attention_scores=True)
+    assert len(copy.losses) == 1

@@ -408,3 +408,26 @@ def test_zero_length_sequence_gives_an_empty_output(implementation):
     output, scores = layer(x, return_attention_scores=True)
     assert tuple(output.shape) == (2, 0, 8)
     assert tuple(scores.shape) == (2, 2, 0, 0)
+
+
+def test_attention_mask_as_nested_list():
+    # As keras.layers.MultiHeadAttention, which converts it.
+    layer = MultiHeadSelfAttention(2, 4)
+    causal = np.tril(np.ones((6, 6), bool))[None]
+    want = _numpy(layer(X, attention_mask=causal))
+    got = _numpy(layer(X, attention_mask=causal.tolist()))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_activity_regularizer_sees_the_output_only():
+    # Asking for the attention weights must not change the training loss.
+    layer = MultiHeadSelfAttention(2, 4, activity_regularizer="l2")
+    output = _numpy(layer(X))
+    want = 0.01 * np.sum(output.astype("float64") ** 2) / len(X)
+    for scores in (False, True):
+        layer(X, return_attention_scores=scores)
+        assert len(layer.losses) == 1, scores
+        np.testing.assert_allclose(_numpy(layer.losses[0]), want, rtol=1e-5)
+    copy = MultiHeadSelfAttention.from_config(layer.get_config())
+    copy(X, return_attention_scores=True)
+    assert len(copy.losses) == 1
