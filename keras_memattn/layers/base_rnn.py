@@ -226,8 +226,12 @@ class BaseRNN(keras.layers.RNN):
     """
 
     # Which loop runs: "auto" (the fastest per backend), "keras" or
-    # "unstack". An attribute, not an argument: it never changes results,
-    # and tests set it to check the two paths agree.
+    # "unstack". An attribute, not an argument: tests set it to check that
+    # the two paths agree. They do, but for one case where Keras' own loops
+    # disagree between backends: the outputs of masked steps before the
+    # first unmasked one, with `zero_output_for_mask=False` and a non-zero
+    # `initial_state`, are zeros in the "unstack" loop and on TensorFlow and
+    # PyTorch, and repeat the initial state in Keras' JAX loop.
     loop_implementation = "auto"
 
     def build(self, sequences_shape, initial_state_shape=None):
@@ -283,6 +287,10 @@ class BaseRNN(keras.layers.RNN):
         return impl == "unstack"
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
+        if tree.is_nested(mask):
+            # A list of masks (one per input) uses the sequence's, as in
+            # `keras.layers.LSTM` and `keras.layers.GRU`.
+            mask = mask[0]
         cell = self.cell
         own_masks = not (
             _compat._KerasDropoutRNNCell is not None

@@ -187,6 +187,20 @@ def test_initial_state_of_wrong_count_or_width_is_rejected(layer_name, kwargs):
             layer(x, initial_state=bad)
 
 
+@pytest.mark.parametrize("loop", ["keras", "unstack"])
+@pytest.mark.parametrize("layer_name", ["WorkingMemoryLSTM", "AttentionGRU"])
+def test_mask_given_as_a_list_uses_its_first_entry(layer_name, loop):
+    # `keras.layers.LSTM` and `GRU` accept a list of masks (one per input)
+    # and use the first.
+    import keras_memattn.layers
+
+    layer = getattr(keras_memattn.layers, layer_name)(4, return_sequences=True)
+    layer.loop_implementation = loop
+    expected = ops.convert_to_numpy(layer(X, mask=MASK))
+    nested = ops.convert_to_numpy(layer(X, mask=[MASK, None]))
+    np.testing.assert_allclose(nested, expected, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     "layer_name, keras_cls, own",
     [
