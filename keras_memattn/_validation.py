@@ -120,6 +120,26 @@ def input_rank(name, shape, expected_rank, owner=None):
         )
 
 
+def keys_and_memory(keys, memory, owner=None):
+    """Raises unless `keys` `(..., D)` and `memory` `(..., slots, D)` share
+    the width D (unknown widths pass)."""
+    if (
+        len(keys.shape) < 1
+        or len(memory.shape) < 2
+        or (
+            keys.shape[-1] is not None
+            and memory.shape[-1] is not None
+            and keys.shape[-1] != memory.shape[-1]
+        )
+    ):
+        raise ValueError(
+            f"{_prefix(owner)}`keys` (..., D) and `memory` (..., slots, D) "
+            "must have the same width D. Received: "
+            f"keys.shape={tuple(keys.shape)}, "
+            f"memory.shape={tuple(memory.shape)}"
+        )
+
+
 def concrete_value(x):
     """`x` as a NumPy array when its value is known now, else `None`.
 

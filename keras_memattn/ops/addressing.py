@@ -92,20 +92,7 @@ def similarity(keys, memory, kind="cosine", epsilon=1e-6, **hamming_kwargs):
     epsilon = _validation.positive_float("epsilon", epsilon, "similarity")
     keys = ops.convert_to_tensor(keys)
     memory = ops.convert_to_tensor(memory)
-    if (
-        len(keys.shape) < 1
-        or len(memory.shape) < 2
-        or (
-            keys.shape[-1] is not None
-            and memory.shape[-1] is not None
-            and keys.shape[-1] != memory.shape[-1]
-        )
-    ):
-        raise ValueError(
-            "similarity: `keys` (..., D) and `memory` (..., N, D) must have "
-            f"the same width D. Received: keys.shape={tuple(keys.shape)}, "
-            f"memory.shape={tuple(memory.shape)}"
-        )
+    _validation.keys_and_memory(keys, memory, "similarity")
     work = _work_dtype(keys, memory)
     keys, memory = _to_work(work, keys, memory)
     if kind == "hamming":

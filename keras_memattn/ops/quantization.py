@@ -238,21 +238,7 @@ def _work_operands(keys, memory, owner):
     """
     keys = ops.convert_to_tensor(keys)
     memory = ops.convert_to_tensor(memory)
-    if (
-        len(keys.shape) < 1
-        or len(memory.shape) < 2
-        or (
-            keys.shape[-1] is not None
-            and memory.shape[-1] is not None
-            and keys.shape[-1] != memory.shape[-1]
-        )
-    ):
-        raise ValueError(
-            f"{owner}: `keys` (..., D) and `memory` (..., slots, D) must "
-            "have the same width D. Received: "
-            f"keys.shape={tuple(keys.shape)}, "
-            f"memory.shape={tuple(memory.shape)}"
-        )
+    _validation.keys_and_memory(keys, memory, owner)
     work_dtype = (
         "float64"
         if _work_dtype(keys) == "float64" and _work_dtype(memory) == "float64"
