@@ -1,8 +1,9 @@
 """Attention maps of a small SST-2 sentiment model, saved as PNG.
 
 Trains `keras_memattn.models.text_classifier(encoder="self_attention",
-pooling="attention")` on a subset of the SST-2 training phrases for a few
-epochs, prints the test accuracy, then draws, for a few short test sentences,
+pooling="attention")` on a random 20,000 of the SST-2 training phrases
+(`--max-train 0` for all) for 3 epochs, prints the test accuracy, then
+draws, for a few short test sentences,
 
 * the `AttentionPooling` weights (which words the sentence vector is made
   of): `attention_pooling_sst2.png`;
@@ -28,7 +29,12 @@ import keras_memattn
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--max-train", type=int, default=20000)
+    parser.add_argument(
+        "--max-train",
+        type=int,
+        default=20000,
+        help="random training phrases to use (0: all)",
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--examples", type=int, default=4)
     parser.add_argument("--out-dir", default=".")
@@ -40,7 +46,8 @@ def main():
     data = keras_memattn.datasets.load_sst2(args.data_dir)
     texts, labels = data["train"]
     order = np.random.default_rng(args.seed).permutation(len(texts))
-    order = order[: args.max_train]
+    if args.max_train:
+        order = order[: args.max_train]
     train_texts = [texts[i] for i in order]
     train_labels = np.asarray(labels)[order]
 

@@ -10,8 +10,8 @@ test reviews, 2 epochs) runs in a few minutes on a 2-core CPU; pass
     KERAS_BACKEND=jax python examples/sentiment_imdb.py
     KERAS_BACKEND=torch python examples/sentiment_imdb.py --encoder lstm
 
-The reviews are read straight from the two tar.gz archives under
-`--data-dir`, `$KERAS_MEMATTN_DATA/imdb`, or the Keras cache.
+The reviews are read straight from the two tar.gz archives in `imdb/` under
+`--data-dir`, `$KERAS_MEMATTN_DATA`, or the Keras cache, or a download.
 """
 
 import argparse

@@ -345,7 +345,7 @@ def load_imdb(data_dir=None):
     few seconds.
 
     Args:
-        data_dir: optional folder holding the two archives.
+        data_dir: optional folder holding `imdb/aclImdb_{train,test}.tar.gz`.
 
     Returns:
         A dict with keys `"train"` and `"test"`, each a tuple
