@@ -504,12 +504,11 @@ def test_sequence_length_that_a_fixed_time_axis_ignores_is_an_error(
     tflite._check_sequence_length(_wide_lstm_model(4), 9)
 
 
-def test_cli_verify_failure_is_one_line_and_removes_the_file(
-    tmp_path, capsys, monkeypatch
-):
+def _export_with_fake_verify(tmp_path, monkeypatch, verify, out):
+    """Runs `memattn export --verify` with a stand-in converter (which
+    writes a few bytes) and `verify`; returns the exit status."""
     import argparse
 
-    pytest.importorskip("ai_edge_litert")
     from keras_memattn.export import tflite
 
     def fake_export(model, path, **kwargs):
@@ -517,18 +516,26 @@ def test_cli_verify_failure_is_one_line_and_removes_the_file(
             f.write(b"converted")
         return path
 
-    def broken(path, model, inputs):
-        raise RuntimeError("gather index out of bounds\nNode number 3")
-
     monkeypatch.setattr(tflite, "to_tflite", fake_export)
-    monkeypatch.setattr(tflite, "verify_tflite", broken)
+    monkeypatch.setattr(tflite, "verify_tflite", verify)
     model_path = tmp_path / "m.keras"
     _small_package_model().save(model_path)
-    out = tmp_path / "new" / "m.tflite"
     parser = argparse.ArgumentParser(prog="memattn")
     cli.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["export", str(model_path), str(out), "--verify"])
-    assert cli.run(args) == 2
+    return cli.run(args)
+
+
+def test_cli_verify_failure_is_one_line_and_removes_the_file(
+    tmp_path, capsys, monkeypatch
+):
+    pytest.importorskip("ai_edge_litert")
+
+    def broken(path, model, inputs):
+        raise RuntimeError("gather index out of bounds\nNode number 3")
+
+    out = tmp_path / "new" / "m.tflite"
+    assert _export_with_fake_verify(tmp_path, monkeypatch, broken, out) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     err = captured.err.strip()
@@ -541,29 +548,15 @@ def test_cli_verify_failure_is_one_line_and_removes_the_file(
 def test_cli_verify_fails_on_non_finite_outputs(tmp_path, capsys, monkeypatch):
     # A NaN output used to be printed as the difference, with status 0 and
     # the file kept.
-    import argparse
-
     pytest.importorskip("ai_edge_litert")
     from keras_memattn.export import tflite
-
-    def fake_export(model, path, **kwargs):
-        with open(path, "wb") as f:
-            f.write(b"converted")
-        return path
 
     def nan_report(path, model, inputs):
         nan = float("nan")
         return tflite.TFLiteReport(path, 9, {}, nan, 1.0, nan, 0.1, [], [])
 
-    monkeypatch.setattr(tflite, "to_tflite", fake_export)
-    monkeypatch.setattr(tflite, "verify_tflite", nan_report)
-    model_path = tmp_path / "m.keras"
-    _small_package_model().save(model_path)
     out = tmp_path / "m.tflite"
-    parser = argparse.ArgumentParser(prog="memattn")
-    cli.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["export", str(model_path), str(out), "--verify"])
-    assert cli.run(args) == 2
+    assert _export_with_fake_verify(tmp_path, monkeypatch, nan_report, out) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert err.startswith(f"memattn: error: --verify failed, so {out} was")
