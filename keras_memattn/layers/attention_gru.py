@@ -63,9 +63,9 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
             Defaults to `0.0`.
         recurrent_dropout: float in `[0, 1)`, fraction of the units of
             `h_{t-1}` dropped. Defaults to `0.0`.
-        seed: random seed for dropout. Defaults to `None`.
         reset_after: apply the reset gate after the recurrent matrix
             multiplication (`True`, Keras' default) or before it.
+        seed: random seed for dropout. Defaults to `None`.
         arelu_alpha: initial value of `arelu_alpha`. Defaults to `0.9`.
         arelu_beta: initial value of `arelu_beta`. Defaults to `2.0`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
@@ -108,8 +108,8 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         bias_constraint=None,
         dropout=0.0,
         recurrent_dropout=0.0,
-        seed=None,
         reset_after=True,
+        seed=None,
         arelu_alpha=0.9,
         arelu_beta=2.0,
         **kwargs,

@@ -54,8 +54,6 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
             to `"orthogonal"`.
         bias_initializer: initializer of `bias` and `memory_bias`. Defaults
             to `"zeros"`.
-        memory_initializer: initializer of `memory_kernel`. Defaults to
-            `"glorot_uniform"`; `"zeros"` starts training from a plain LSTM.
         unit_forget_bias: add 1 to the forget-gate bias at initialization
             (this forces `bias_initializer="zeros"` for that part).
             Defaults to `True`.
@@ -64,23 +62,25 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
             to `None`.
         bias_regularizer: regularizer of `bias` and `memory_bias`. Defaults
             to `None`.
-        memory_regularizer: regularizer of `memory_kernel`. Defaults to
-            `None`.
         kernel_constraint: constraint of `kernel`. Defaults to `None`.
         recurrent_constraint: constraint of `recurrent_kernel`. Defaults to
             `None`.
         bias_constraint: constraint of `bias` and `memory_bias`. Defaults to
+            `None`.
+        dropout: float in `[0, 1)`, fraction of the input units dropped.
+            Defaults to `0.0`.
+        recurrent_dropout: float in `[0, 1)`, fraction of the units of
+            `h_{t-1}` dropped. Defaults to `0.0`.
+        seed: random seed for dropout. Defaults to `None`.
+        memory_initializer: initializer of `memory_kernel`. Defaults to
+            `"glorot_uniform"`; `"zeros"` starts training from a plain LSTM.
+        memory_regularizer: regularizer of `memory_kernel`. Defaults to
             `None`.
         memory_constraint: constraint of `memory_kernel`. Defaults to
             `None`.
         use_memory_bias: whether the working-memory path has the bias
             `memory_bias` of shape `(3 * units,)` inside its `tanh`.
             Defaults to `False`, as in the paper.
-        dropout: float in `[0, 1)`, fraction of the input units dropped.
-            Defaults to `0.0`.
-        recurrent_dropout: float in `[0, 1)`, fraction of the units of
-            `h_{t-1}` dropped. Defaults to `0.0`.
-        seed: random seed for dropout. Defaults to `None`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -113,20 +113,20 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
-        memory_initializer="glorot_uniform",
         unit_forget_bias=True,
         kernel_regularizer=None,
         recurrent_regularizer=None,
         bias_regularizer=None,
-        memory_regularizer=None,
         kernel_constraint=None,
         recurrent_constraint=None,
         bias_constraint=None,
-        memory_constraint=None,
-        use_memory_bias=False,
         dropout=0.0,
         recurrent_dropout=0.0,
         seed=None,
+        memory_initializer="glorot_uniform",
+        memory_regularizer=None,
+        memory_constraint=None,
+        use_memory_bias=False,
         **kwargs,
     ):
         owner = type(self).__name__
@@ -342,20 +342,20 @@ def _cell_config(source):
         "kernel_initializer": serialize(source.kernel_initializer),
         "recurrent_initializer": serialize(source.recurrent_initializer),
         "bias_initializer": serialize(source.bias_initializer),
-        "memory_initializer": serialize(source.memory_initializer),
         "unit_forget_bias": source.unit_forget_bias,
         "kernel_regularizer": serialize(source.kernel_regularizer),
         "recurrent_regularizer": serialize(source.recurrent_regularizer),
         "bias_regularizer": serialize(source.bias_regularizer),
-        "memory_regularizer": serialize(source.memory_regularizer),
         "kernel_constraint": serialize(source.kernel_constraint),
         "recurrent_constraint": serialize(source.recurrent_constraint),
         "bias_constraint": serialize(source.bias_constraint),
-        "memory_constraint": serialize(source.memory_constraint),
-        "use_memory_bias": source.use_memory_bias,
         "dropout": source.dropout,
         "recurrent_dropout": source.recurrent_dropout,
         "seed": source.seed,
+        "memory_initializer": serialize(source.memory_initializer),
+        "memory_regularizer": serialize(source.memory_regularizer),
+        "memory_constraint": serialize(source.memory_constraint),
+        "use_memory_bias": source.use_memory_bias,
     }
 
 
@@ -367,20 +367,20 @@ _CELL_ARGS = (
     "kernel_initializer",
     "recurrent_initializer",
     "bias_initializer",
-    "memory_initializer",
     "unit_forget_bias",
     "kernel_regularizer",
     "recurrent_regularizer",
     "bias_regularizer",
-    "memory_regularizer",
     "kernel_constraint",
     "recurrent_constraint",
     "bias_constraint",
-    "memory_constraint",
-    "use_memory_bias",
     "dropout",
     "recurrent_dropout",
     "seed",
+    "memory_initializer",
+    "memory_regularizer",
+    "memory_constraint",
+    "use_memory_bias",
 )
 
 
@@ -439,8 +439,6 @@ class WorkingMemoryLSTM(BaseRNN):
             to `"orthogonal"`.
         bias_initializer: initializer of `bias` and `memory_bias`. Defaults
             to `"zeros"`.
-        memory_initializer: initializer of `memory_kernel`. Defaults to
-            `"glorot_uniform"`; `"zeros"` starts training from a plain LSTM.
         unit_forget_bias: add 1 to the forget-gate bias at initialization.
             Defaults to `True`.
         kernel_regularizer: regularizer of `kernel`. Defaults to `None`.
@@ -448,8 +446,6 @@ class WorkingMemoryLSTM(BaseRNN):
             to `None`.
         bias_regularizer: regularizer of `bias` and `memory_bias`. Defaults
             to `None`.
-        memory_regularizer: regularizer of `memory_kernel`. Defaults to
-            `None`.
         activity_regularizer: regularizer of the output. Defaults to
             `None`.
         kernel_constraint: constraint of `kernel`. Defaults to `None`.
@@ -457,10 +453,6 @@ class WorkingMemoryLSTM(BaseRNN):
             `None`.
         bias_constraint: constraint of `bias` and `memory_bias`. Defaults to
             `None`.
-        memory_constraint: constraint of `memory_kernel`. Defaults to
-            `None`.
-        use_memory_bias: whether the working-memory path has a bias
-            `memory_bias` inside its `tanh`. Defaults to `False`.
         dropout: float in `[0, 1)`, fraction of the input units dropped
             (one mask per sequence). Defaults to `0.0`.
         recurrent_dropout: float in `[0, 1)`, fraction of the units of
@@ -479,6 +471,14 @@ class WorkingMemoryLSTM(BaseRNN):
         use_cudnn: accepted for compatibility with `keras.layers.LSTM`. This
             layer has no cuDNN kernel: `"auto"` (the default) and `False`
             run its `keras.ops` loop, `True` is a `ValueError`.
+        memory_initializer: initializer of `memory_kernel`. Defaults to
+            `"glorot_uniform"`; `"zeros"` starts training from a plain LSTM.
+        memory_regularizer: regularizer of `memory_kernel`. Defaults to
+            `None`.
+        memory_constraint: constraint of `memory_kernel`. Defaults to
+            `None`.
+        use_memory_bias: whether the working-memory path has a bias
+            `memory_bias` inside its `tanh`. Defaults to `False`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -526,18 +526,14 @@ class WorkingMemoryLSTM(BaseRNN):
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
-        memory_initializer="glorot_uniform",
         unit_forget_bias=True,
         kernel_regularizer=None,
         recurrent_regularizer=None,
         bias_regularizer=None,
-        memory_regularizer=None,
         activity_regularizer=None,
         kernel_constraint=None,
         recurrent_constraint=None,
         bias_constraint=None,
-        memory_constraint=None,
-        use_memory_bias=False,
         dropout=0.0,
         recurrent_dropout=0.0,
         seed=None,
@@ -547,6 +543,10 @@ class WorkingMemoryLSTM(BaseRNN):
         stateful=False,
         unroll=False,
         use_cudnn="auto",
+        memory_initializer="glorot_uniform",
+        memory_regularizer=None,
+        memory_constraint=None,
+        use_memory_bias=False,
         **kwargs,
     ):
         check_use_cudnn(use_cudnn, "WorkingMemoryLSTM")

@@ -1,5 +1,6 @@
 """AttentionGRU: layer contract, reduction to GRU and a NumPy reference."""
 
+import inspect
 import itertools
 
 import keras
@@ -135,6 +136,29 @@ def test_callable_candidate_activation():
     assert config["candidate_activation"] == "relu"
     revived = AttentionGRU.from_config(config)
     assert revived.candidate_activation is keras.activations.relu
+
+
+@pytest.mark.parametrize(
+    "ours,theirs",
+    [
+        (AttentionGRU, keras.layers.GRU),
+        (AttentionGRUCell, keras.layers.GRUCell),
+    ],
+)
+def test_keras_arguments_come_first_in_keras_order(ours, theirs):
+    # A positional call written for the Keras class means the same here
+    # (`candidate_activation` takes the place of `activation`); the AReLU
+    # arguments come after Keras' own.
+    def names(cls):
+        params = inspect.signature(cls.__init__).parameters
+        return [n for n in params if n not in ("self", "kwargs")]
+
+    keras_names = [
+        "candidate_activation" if n == "activation" else n
+        for n in names(theirs)
+    ]
+    assert names(ours)[: len(keras_names)] == keras_names
+    assert names(ours)[len(keras_names) :] == ["arelu_alpha", "arelu_beta"]
 
 
 def test_properties_and_config_are_flat():

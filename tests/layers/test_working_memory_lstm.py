@@ -1,5 +1,6 @@
 """WorkingMemoryLSTM: layer contract, reductions and a NumPy reference."""
 
+import inspect
 import itertools
 
 import keras
@@ -125,6 +126,30 @@ def test_properties_and_config_are_flat():
     assert WorkingMemoryLSTM.from_config(config).get_config() == config
     with pytest.raises(AttributeError):
         layer.units = 3
+
+
+@pytest.mark.parametrize(
+    "ours,theirs",
+    [
+        (WorkingMemoryLSTM, keras.layers.LSTM),
+        (WorkingMemoryLSTMCell, keras.layers.LSTMCell),
+    ],
+)
+def test_keras_arguments_come_first_in_keras_order(ours, theirs):
+    # A positional call written for the Keras class means the same here;
+    # the working-memory arguments come after Keras' own.
+    def names(cls):
+        params = inspect.signature(cls.__init__).parameters
+        return [n for n in params if n not in ("self", "kwargs")]
+
+    keras_names = names(theirs)
+    assert names(ours)[: len(keras_names)] == keras_names
+    assert names(ours)[len(keras_names) :] == [
+        "memory_initializer",
+        "memory_regularizer",
+        "memory_constraint",
+        "use_memory_bias",
+    ]
 
 
 # --------------------------------------------------------------------------
