@@ -220,7 +220,8 @@ class BaseRNN(keras.layers.RNN):
     Subclasses set up their cell and pass it to `super().__init__`; all the
     `keras.layers.RNN` behaviour (masks, `return_state`, `stateful`,
     `go_backwards`, `unroll`, `Bidirectional`) is inherited. `unroll=True`
-    always uses Keras' unrolled loop. Inputs must have rank 3
+    uses Keras' unrolled loop on TensorFlow and JAX; on PyTorch the unstack
+    loop, which is already unrolled there. Inputs must have rank 3
     `(batch, time, features)`; another rank raises a `ValueError` naming the
     shape received.
     """
@@ -280,10 +281,14 @@ class BaseRNN(keras.layers.RNN):
                 f"{LOOP_IMPLEMENTATIONS}. "
                 f"Received: loop_implementation={impl!r}"
             )
-        if self.unroll:
-            return False
+        on_torch = keras.backend.backend() == "torch"
+        if self.unroll and not on_torch:
+            return False  # Keras' unrolled loop.
         if impl == "auto":
-            return keras.backend.backend() == "torch"
+            # On PyTorch, which runs eagerly, the unstack loop is an
+            # unrolled loop, so `unroll=True` takes it as well (Keras'
+            # unrolled torch loop fails with `go_backwards` and a mask).
+            return on_torch
         return impl == "unstack"
 
     def inner_loop(self, sequences, initial_state, mask, training=False):

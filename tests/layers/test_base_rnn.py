@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from keras import ops
 
+from keras_memattn.layers import AttentionGRU
+from keras_memattn.layers import WorkingMemoryLSTM
 from keras_memattn.layers.base_rnn import BaseRNN
 from keras_memattn.layers.base_rnn import rnn_loop
 from keras_memattn.layers.base_rnn import split_last
@@ -60,7 +62,31 @@ def test_auto_loop_choice_per_backend():
     expected = keras.backend.backend() == "torch"
     assert layer._use_unstack_loop() is expected
     layer.unroll = True
-    assert layer._use_unstack_loop() is False
+    # On PyTorch the unstack loop is an unrolled loop already.
+    assert layer._use_unstack_loop() is expected
+
+
+@pytest.mark.parametrize("layer_cls", [WorkingMemoryLSTM, AttentionGRU])
+def test_unroll_with_go_backwards_and_mask(layer_cls):
+    # Keras' unrolled PyTorch loop fails on this combination, which the
+    # backward half of every `Bidirectional(..., unroll=True)` over a padded
+    # batch hits; on PyTorch these layers use the unstack loop instead.
+    outs = {}
+    for unroll in (False, True):
+        keras.utils.set_random_seed(3)
+        layer = layer_cls(
+            4, unroll=unroll, go_backwards=True, return_sequences=True
+        )
+        outs[unroll] = ops.convert_to_numpy(layer(X, mask=MASK))
+    # Outputs in processing order: compared at the unmasked steps (at masked
+    # ones Keras' own unrolled and scanned loops differ on TensorFlow).
+    steps = MASK[:, ::-1]
+    np.testing.assert_allclose(outs[True][steps], outs[False][steps], atol=1e-6)
+    bidirectional = keras.layers.Bidirectional(
+        layer_cls(4, unroll=True, return_sequences=True)
+    )
+    y = ops.convert_to_numpy(bidirectional(X, mask=MASK))
+    assert y.shape == (4, 6, 8) and np.all(np.isfinite(y))
 
 
 def test_unknown_loop_implementation_is_rejected():
