@@ -32,6 +32,8 @@ from keras_memattn import _bench
 TEXT_TASKS = ("sst2", "trec", "mr", "subj", "imdb")
 TASKS = (*TEXT_TASKS, "babi", "copy")
 CV_TASKS = ("mr", "subj")
+# The tasks with a test split that `evaluate` can score.
+EVALUATE_TASKS = tuple(t for t in TEXT_TASKS if t not in CV_TASKS)
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
@@ -69,7 +71,8 @@ def _add_model_options(p):
 
 
 def _add_data_options(p, training):
-    p.add_argument("--task", default=None, help=f"one of: {', '.join(TASKS)}")
+    tasks = TASKS if training else EVALUATE_TASKS
+    p.add_argument("--task", default=None, help=f"one of: {', '.join(tasks)}")
     if training:
         p.add_argument("--train", default=None, help="your own TSV/CSV")
     p.add_argument("--test", default=None, help="your own TSV/CSV")
@@ -170,7 +173,8 @@ def build_parser():
         "--patience",
         type=int,
         default=2,
-        help="early stopping on validation accuracy (default: 2 epochs)",
+        help="epochs without improvement before early stopping, on "
+        "validation accuracy (text tasks) or loss (babi, copy); default: 2",
     )
     train.add_argument(
         "--validation-split",
@@ -569,6 +573,12 @@ def _unused_flags(args):
     unused = ("data_dir",) if files else ("label_column", "text_column")
     if getattr(args, "encoder", None) not in (None, "self_attention"):
         unused += ("num_heads",)
+    if args.task == "sst2" and getattr(args, "cv", None) is None:
+        unused += ("validation_split",)  # SST-2 validates on its dev split.
+    if getattr(args, "subword_ngrams", None) is None:
+        unused += ("subword_buckets", "max_subwords")
+    if getattr(args, "wide_ngrams", None) is None:
+        unused += ("wide_buckets",)
     return unused
 
 
@@ -586,12 +596,20 @@ def _check_unused_flags(args, defaults):
             given = f"{flag} {' '.join(str(v) for v in value)}"
         else:
             given = f"{flag} {value}"
-        data = _data_source(args)
-        if name == "num_heads" and args.task not in ("babi", "copy"):
-            data = f"--encoder {args.encoder}"
+        context = _data_source(args)
+        if args.task not in ("babi", "copy"):
+            if name == "num_heads":
+                context = f"--encoder {args.encoder}"
+            elif name in ("subword_buckets", "max_subwords"):
+                context = "a run without --subword-ngrams"
+            elif name == "wide_buckets":
+                context = "a run without --wide-ngrams"
+            elif name == "validation_split":
+                context = "--task sst2, which validates on its dev split"
         raise CLIError(
-            f"{flag} does not apply to {data}, which would ignore it. "
-            f"Received: {given} with {data}"
+            f"{flag} does not apply to {context}, which would ignore it. "
+            f"Received: {given}"
+            + ("" if context.startswith("a run") else f" with {context}")
         )
 
 
@@ -761,6 +779,36 @@ def _run_train(args):
             f"--cv applies to tasks without a test split (mr, subj, or "
             f"--train without --test); task {task!r} has one"
         )
+    # The data is cut and checked before anything imports TensorFlow
+    # (`set_random_seed` does), so that a bad label set is one line on stderr.
+    if cv is None:
+        train, test = data["train"], data["test"]
+        if args.max_train is not None and args.max_train < len(train[0]):
+            rng = np.random.default_rng(args.seed)
+            keep = np.sort(rng.permutation(len(train[0]))[: args.max_train])
+            train = _subset(train, keep)
+        _check_labels(train[1], "training")
+        val = data.get("dev")
+        if val is None:
+            train, val = _validation_split(
+                train, args.validation_split, args.seed
+            )
+            _check_labels(
+                train[1], "training (after holding out validation data)"
+            )
+    else:
+        texts, labels = data["all"]
+        if args.max_train is not None and args.max_train < len(texts):
+            rng = np.random.default_rng(args.seed)
+            keep = rng.permutation(len(texts))[: args.max_train]
+            texts, labels = _subset((texts, labels), np.sort(keep))
+        _check_labels(labels, "training")
+        try:
+            folds = datasets.cross_validation_splits(
+                labels, n_splits=cv, seed=args.seed
+            )
+        except ValueError as e:
+            raise CLIError(str(e).splitlines()[0]) from None
     out = _prepare_out(args, f"{task}-{args.encoder}")
     keras.utils.set_random_seed(args.seed)
 
@@ -782,20 +830,6 @@ def _run_train(args):
     }
     with _maybe_scope(distribution):
         if cv is None:
-            train, test = data["train"], data["test"]
-            if args.max_train is not None and args.max_train < len(train[0]):
-                rng = np.random.default_rng(args.seed)
-                keep = np.sort(rng.permutation(len(train[0]))[: args.max_train])
-                train = _subset(train, keep)
-            _check_labels(train[1], "training")
-            val = data.get("dev")
-            if val is None:
-                train, val = _validation_split(
-                    train, args.validation_split, args.seed
-                )
-                _check_labels(
-                    train[1], "training (after holding out validation data)"
-                )
             model, metrics = _fit_and_score(
                 train, val, test, class_names, args, args.tensorboard
             )
@@ -803,18 +837,6 @@ def _run_train(args):
             summary = metrics
         else:
             model = None  # Cross-validation saves no model.
-            texts, labels = data["all"]
-            if args.max_train is not None and args.max_train < len(texts):
-                rng = np.random.default_rng(args.seed)
-                keep = rng.permutation(len(texts))[: args.max_train]
-                texts, labels = _subset((texts, labels), np.sort(keep))
-            _check_labels(labels, "training")
-            try:
-                folds = datasets.cross_validation_splits(
-                    labels, n_splits=cv, seed=args.seed
-                )
-            except ValueError as e:
-                raise CLIError(str(e).splitlines()[0]) from None
             fold_metrics = []
             for k, (train_idx, test_idx) in enumerate(folds):
                 if not args.quiet:
@@ -1033,6 +1055,14 @@ def _run_sequence_task(args):
             args.num_train, max_length=args.copy_length, seed=args.seed
         )
         model = models.copy_model(args.encoder, units=args.units)
+        if args.tensorboard is not None and args.encoder == "mann":
+            from keras_memattn.callbacks import MemoryAddressingLogger
+
+            fit_kwargs["callbacks"] = callbacks + [
+                MemoryAddressingLogger(
+                    os.path.join(args.tensorboard, "memory"), inputs=x[:4]
+                )
+            ]
         model.compile(
             optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=10.0),
             loss=keras.losses.BinaryCrossentropy(from_logits=True),
@@ -1205,12 +1235,11 @@ def _check_evaluate_args(args):
         raise CLIError("pass --task or your own data with --test FILE")
     if args.task in ("babi", "copy"):
         raise CLIError(
-            "evaluate scores text classifiers on a text task "
-            f"({', '.join(TEXT_TASKS)}) or a --test FILE; bAbI and copy "
-            "models are scored by `memattn train`. Received: --task "
-            f"{args.task}"
+            "evaluate scores text classifiers on a text task with a test "
+            f"split ({', '.join(EVALUATE_TASKS)}) or a --test FILE; bAbI "
+            "and copy models are scored by `memattn train`. Received: "
+            f"--task {args.task}"
         )
-    _check_choice("task", args.task, TEXT_TASKS)
     if args.task in CV_TASKS:
         raise CLIError(
             f"task {args.task!r} has no test split (it is scored by "
@@ -1218,6 +1247,7 @@ def _check_evaluate_args(args):
             f"evaluate on your own --test FILE instead. Received: --task "
             f"{args.task}"
         )
+    _check_choice("task", args.task, EVALUATE_TASKS)
     if args.split == "dev" and args.task != "sst2":
         raise CLIError(
             f"task {args.task!r} has no dev split (only sst2 has one); "

@@ -261,6 +261,41 @@ def test_bad_files_leave_nothing_behind(tmp_path, capsys):
 
 
 @pytest.mark.skipif(
+    keras.backend.backend() == "tensorflow",
+    reason="importing TensorFlow itself logs to stderr on that backend",
+)
+def test_single_class_error_is_the_only_stderr_line(tmp_path):
+    # The labels used to be checked after `set_random_seed`, which imports
+    # TensorFlow (when installed) and its start-up log lines.
+    one_class = _write_tsv(tmp_path / "one.tsv", single_class=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "keras_memattn.cli",
+            "train",
+            "--train",
+            str(one_class),
+            "--test",
+            str(one_class),
+            "--text-column",
+            "sentence",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "memattn: error: the training labels have a single class; a "
+        "classifier needs at least two"
+    ], proc.stderr
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.skipif(
     keras.backend.backend() == "jax", reason="the error is for other backends"
 )
 def test_data_parallel_flag_needs_jax(tmp_path, capsys):
@@ -328,6 +363,20 @@ def test_copy_task_trains_a_sequence_model(tmp_path, capsys):
     config = metrics["config"]
     assert config["num_train"] == 64 and config["copy_length"] == 3
     assert config["units"] == 8 and config["epochs"] == 1
+
+
+def test_copy_task_with_mann_writes_memory_images(tmp_path, capsys):
+    # `--tensorboard` gave scalars and histograms only on the copy task.
+    pytest.importorskip("tensorflow")
+    from tests.callbacks.events import read_images
+
+    logs = tmp_path / "logs"
+    argv = ["train", "--task", "copy", "--encoder", "mann", "--units", "8"]
+    argv += ["--num-train", "16", "--copy-length", "2", "--epochs", "1"]
+    argv += ["--tensorboard", str(logs), "--quiet", "--out", str(tmp_path)]
+    assert cli.main(argv) == 0
+    images = read_images(str(logs / "memory"))
+    assert list(images) == ["memory/mann_layer"]
 
 
 @pytest.mark.parametrize(
@@ -710,6 +759,10 @@ def test_evaluate_output_to_the_model_path_is_refused(tmp_path, capsys):
             "evaluate scores text classifiers on a text task",
         ),
         (["--task", "copy"], "Received: --task copy"),
+        (
+            ["--task", "foo"],
+            "unknown task 'foo'; choose one of sst2, trec, imdb",
+        ),
         (["--task", "subj"], "task 'subj' has no test split"),
         (
             ["--task", "trec", "--split", "dev"],
@@ -808,6 +861,25 @@ def test_evaluate_refuses_tasks_and_splits_it_cannot_score(
         (
             ["--task", "trec", "--encoder", "lstm", "--num-heads", "2"],
             "--num-heads does not apply to --encoder lstm",
+        ),
+        (
+            ["--task", "sst2", "--validation-split", "0.5"],
+            "--validation-split does not apply to --task sst2, which "
+            "validates on its dev split",
+        ),
+        (
+            ["--task", "trec", "--subword-buckets", "7"],
+            "--subword-buckets does not apply to a run without "
+            "--subword-ngrams, which would ignore it. Received: "
+            "--subword-buckets 7",
+        ),
+        (
+            ["--task", "trec", "--max-subwords", "3"],
+            "--max-subwords does not apply to a run without --subword-ngrams",
+        ),
+        (
+            ["--task", "mr", "--cv", "2", "--wide-buckets", "5"],
+            "--wide-buckets does not apply to a run without --wide-ngrams",
         ),
     ],
 )
