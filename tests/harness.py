@@ -524,6 +524,23 @@ def _assert_shapes_equal(got, expected, where):
     )
 
 
+def check_keras_argument_order(layer_cls, keras_cls, extra, renamed=None):
+    """Asserts `layer_cls` takes `keras_cls`'s arguments first, in order.
+
+    A positional call written for the Keras class then means the same for
+    `layer_cls`. `extra` lists the arguments that follow Keras' own;
+    `renamed` maps a Keras argument name to the layer's name for it.
+    """
+
+    def names(cls):
+        params = inspect.signature(cls.__init__).parameters
+        return [n for n in params if n not in ("self", "kwargs")]
+
+    renamed = renamed or {}
+    expected = [renamed.get(n, n) for n in names(keras_cls)] + list(extra)
+    assert names(layer_cls) == expected, (names(layer_cls), expected)
+
+
 def _assert_float_dtypes(outputs, dtype, where, layer_cls):
     for out in tree.flatten(outputs):
         got = keras.backend.standardize_dtype(out.dtype)

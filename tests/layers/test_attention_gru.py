@@ -1,6 +1,5 @@
 """AttentionGRU: layer contract, reduction to GRU and a NumPy reference."""
 
-import inspect
 import itertools
 
 import keras
@@ -10,6 +9,7 @@ from keras import ops
 
 from keras_memattn.layers import AttentionGRU
 from keras_memattn.layers import AttentionGRUCell
+from tests.harness import check_keras_argument_order
 from tests.harness import run_layer_test
 
 BATCH, STEPS, FEATURES, UNITS = 3, 6, 4, 5
@@ -146,19 +146,14 @@ def test_callable_candidate_activation():
     ],
 )
 def test_keras_arguments_come_first_in_keras_order(ours, theirs):
-    # A positional call written for the Keras class means the same here
-    # (`candidate_activation` takes the place of `activation`); the AReLU
+    # `candidate_activation` takes the place of `activation`; the AReLU
     # arguments come after Keras' own.
-    def names(cls):
-        params = inspect.signature(cls.__init__).parameters
-        return [n for n in params if n not in ("self", "kwargs")]
-
-    keras_names = [
-        "candidate_activation" if n == "activation" else n
-        for n in names(theirs)
-    ]
-    assert names(ours)[: len(keras_names)] == keras_names
-    assert names(ours)[len(keras_names) :] == ["arelu_alpha", "arelu_beta"]
+    check_keras_argument_order(
+        ours,
+        theirs,
+        ["arelu_alpha", "arelu_beta"],
+        renamed={"activation": "candidate_activation"},
+    )
 
 
 def test_properties_and_config_are_flat():

@@ -1,6 +1,5 @@
 """WorkingMemoryLSTM: layer contract, reductions and a NumPy reference."""
 
-import inspect
 import itertools
 
 import keras
@@ -10,6 +9,7 @@ from keras import ops
 
 from keras_memattn.layers import WorkingMemoryLSTM
 from keras_memattn.layers import WorkingMemoryLSTMCell
+from tests.harness import check_keras_argument_order
 from tests.harness import run_layer_test
 
 BATCH, STEPS, FEATURES, UNITS = 3, 6, 4, 5
@@ -136,20 +136,9 @@ def test_properties_and_config_are_flat():
     ],
 )
 def test_keras_arguments_come_first_in_keras_order(ours, theirs):
-    # A positional call written for the Keras class means the same here;
-    # the working-memory arguments come after Keras' own.
-    def names(cls):
-        params = inspect.signature(cls.__init__).parameters
-        return [n for n in params if n not in ("self", "kwargs")]
-
-    keras_names = names(theirs)
-    assert names(ours)[: len(keras_names)] == keras_names
-    assert names(ours)[len(keras_names) :] == [
-        "memory_initializer",
-        "memory_regularizer",
-        "memory_constraint",
-        "use_memory_bias",
-    ]
+    # The working-memory arguments come after Keras' own.
+    extra = ["memory_initializer", "memory_regularizer", "memory_constraint"]
+    check_keras_argument_order(ours, theirs, [*extra, "use_memory_bias"])
 
 
 # --------------------------------------------------------------------------
