@@ -376,7 +376,9 @@ def test_copy_task_with_mann_writes_memory_images(tmp_path, capsys):
     argv += ["--tensorboard", str(logs), "--quiet", "--out", str(tmp_path)]
     assert cli.main(argv) == 0
     images = read_images(str(logs / "memory"))
-    assert list(images) == ["memory/mann_layer"]
+    # One image, of the model's MANNLayer (named by Keras: mann_layer_N).
+    assert len(images) == 1
+    assert list(images)[0].startswith("memory/mann_layer")
 
 
 @pytest.mark.parametrize(
