@@ -556,36 +556,46 @@ _TEXT_MODEL_FLAGS = (
 
 
 def _unused_flags(args):
-    """The attributes of the flags that a run with `args` never reads."""
+    """The flags that a run with `args` never reads, each with what the
+    run is (`"--task babi"`) and whether the error names it after the value
+    (`Received: --flag V with --task babi`)."""
     files = getattr(args, "train", None) is not None or args.test is not None
     if (args.task is None) != files:
-        return ()  # An error of its own: no data, or two sources of it.
+        return {}  # An error of its own: no data, or two sources of it.
+    source = _data_source(args)
     if args.task == "babi":
-        return (*_TEXT_MODEL_FLAGS, "units", "label_column", "text_column")
+        names = (*_TEXT_MODEL_FLAGS, "units", "label_column", "text_column")
+        return {name: (source, True) for name in names}
     if args.task == "copy":
-        return (
+        names = (
             *_TEXT_MODEL_FLAGS,
             "embedding_dim",
             "data_dir",
             "label_column",
             "text_column",
         )
-    unused = ("data_dir",) if files else ("label_column", "text_column")
+        return {name: (source, True) for name in names}
+    names = ("data_dir",) if files else ("label_column", "text_column")
+    unused = {name: (source, True) for name in names}
     if getattr(args, "encoder", None) not in (None, "self_attention"):
-        unused += ("num_heads",)
+        unused["num_heads"] = (f"--encoder {args.encoder}", True)
     if args.task == "sst2" and getattr(args, "cv", None) is None:
-        unused += ("validation_split",)  # SST-2 validates on its dev split.
+        unused["validation_split"] = (
+            "--task sst2, which validates on its dev split",
+            True,
+        )
     if getattr(args, "subword_ngrams", None) is None:
-        unused += ("subword_buckets", "max_subwords")
+        for name in ("subword_buckets", "max_subwords"):
+            unused[name] = ("a run without --subword-ngrams", False)
     if getattr(args, "wide_ngrams", None) is None:
-        unused += ("wide_buckets",)
+        unused["wide_buckets"] = ("a run without --wide-ngrams", False)
     return unused
 
 
 def _check_unused_flags(args, defaults):
     """A CLI error for a flag set to another value than its default (from
     the namespace `defaults`) where the run would ignore it."""
-    for name in _unused_flags(args):
+    for name, (context, repeat) in _unused_flags(args).items():
         value = getattr(args, name, None)
         if value == getattr(defaults, name, None):
             continue
@@ -596,20 +606,9 @@ def _check_unused_flags(args, defaults):
             given = f"{flag} {' '.join(str(v) for v in value)}"
         else:
             given = f"{flag} {value}"
-        context = _data_source(args)
-        if args.task not in ("babi", "copy"):
-            if name == "num_heads":
-                context = f"--encoder {args.encoder}"
-            elif name in ("subword_buckets", "max_subwords"):
-                context = "a run without --subword-ngrams"
-            elif name == "wide_buckets":
-                context = "a run without --wide-ngrams"
-            elif name == "validation_split":
-                context = "--task sst2, which validates on its dev split"
         raise CLIError(
             f"{flag} does not apply to {context}, which would ignore it. "
-            f"Received: {given}"
-            + ("" if context.startswith("a run") else f" with {context}")
+            f"Received: {given}" + (f" with {context}" if repeat else "")
         )
 
 
