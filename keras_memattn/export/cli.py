@@ -64,8 +64,9 @@ def add_parser(subparsers):
         "--representative-data",
         default=None,
         help=(
-            "calibration inputs for --quantize int8: a .npy file (one input) "
-            "or a .npz file (one array per input, in input order)"
+            "calibration inputs for --quantize int8 (and only for it): a "
+            ".npy file (one input) or a .npz file (one array per input, in "
+            "input order)"
         ),
     )
     parser.add_argument(
@@ -161,6 +162,16 @@ def _check_args(args):
             "file of typical inputs). Received: --quantize int8 without "
             "--representative-data"
         )
+    if args.representative_data and args.quantize != "int8":
+        received = (
+            "no --quantize"
+            if args.quantize is None
+            else f"--quantize {args.quantize}"
+        )
+        raise CLIError(
+            "--representative-data is used only with --quantize int8. "
+            f"Received: --representative-data with {received}"
+        )
     if not os.path.isfile(args.model):
         raise CLIError(f"model file {args.model} does not exist")
     _check_not_model("output", args.output, args.model)
@@ -240,7 +251,10 @@ def _load_arrays(path):
         loaded = np.load(path)
         if isinstance(loaded, np.lib.npyio.NpzFile):
             with loaded:
-                return [loaded[name] for name in loaded.files]
+                arrays = [loaded[name] for name in loaded.files]
+            if not arrays:
+                raise ValueError("the .npz file holds no arrays")
+            return arrays
         return loaded
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise CLIError(

@@ -142,7 +142,7 @@ def to_tflite(
         representative_data: calibration inputs for `quantize="int8"`: an
             array (or a list of arrays, one per model input) whose first axis
             indexes samples, or a generator (not a list) of such batches. A
-            few hundred samples are typical.
+            few hundred samples are typical. The other modes ignore it.
 
     Returns:
         The path of the written file, as a string.
@@ -634,9 +634,11 @@ def _describe_signature(signature):
 
 
 def _is_arrays(data):
-    return isinstance(data, (np.ndarray, list, tuple, dict)) and all(
-        hasattr(x, "shape") for x in keras.tree.flatten(data)
-    )
+    """Whether `data` is an array or a structure of arrays (not empty)."""
+    if not isinstance(data, (np.ndarray, list, tuple, dict)):
+        return False
+    leaves = keras.tree.flatten(data)
+    return bool(leaves) and all(hasattr(x, "shape") for x in leaves)
 
 
 def _fixed_representative(data):
@@ -645,13 +647,14 @@ def _fixed_representative(data):
     A generator is read once here: the conversion and the check that the
     converted file runs both go through the samples.
     """
+    received = type(data).__name__
     if not _is_arrays(data):
         data = _Batches(data)
     if next(_iter_batches(data, 1), None) is None:
         raise ValueError(
             "`representative_data` holds no samples; full-integer "
             "conversion needs some to calibrate activation ranges. "
-            f"Received: representative_data of type {type(data).__name__} "
+            f"Received: representative_data of type {received} "
             "with 0 samples"
         )
     return data
@@ -685,7 +688,7 @@ def _iter_batches(data, batch_size):
         items = data
     for item in items:
         arrays = [np.asarray(x) for x in keras.tree.flatten(item)]
-        if len(arrays[0]):
+        if arrays and len(arrays[0]):
             yield from _batches(arrays, batch_size)
 
 

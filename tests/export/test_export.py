@@ -384,6 +384,10 @@ def test_cli_missing_files_are_one_line_errors(tmp_path, capsys):
     missing_npy = str(tmp_path / "missing.npy")
     bad_npz = tmp_path / "bad.npz"
     bad_npz.write_text("not an archive")
+    empty_npz = tmp_path / "empty.npz"
+    np.savez(empty_npz)
+    npy = tmp_path / "data.npy"
+    np.save(npy, np.zeros((2, 5), "int32"))
     for argv, match in [
         ([str(tmp_path / "nope.keras"), out], "nope.keras does not exist"),
         (
@@ -395,6 +399,16 @@ def test_cli_missing_files_are_one_line_errors(tmp_path, capsys):
             [str(model_path), out, "--quantize", "int8"]
             + ["--representative-data", str(bad_npz)],
             f"cannot read --representative-data {bad_npz}",
+        ),
+        (
+            [str(model_path), out, "--quantize", "int8"]
+            + ["--representative-data", str(empty_npz)],
+            "holds no arrays",
+        ),
+        (
+            [str(model_path), out, "--representative-data", str(npy)],
+            "only with --quantize int8. Received: --representative-data with "
+            "no --quantize",
         ),
         ([str(model_path), out, "--sequence-length", "0"], "Received: "),
     ]:
@@ -445,6 +459,9 @@ def test_representative_batches_keep_every_sample():
         tflite._fixed_representative(np.zeros((0, 3)))
     with pytest.raises(ValueError, match="0 samples"):
         tflite._fixed_representative(iter([]))
+    # An empty list is no samples, not an empty list of input arrays.
+    with pytest.raises(ValueError, match="type list with 0 samples"):
+        tflite._fixed_representative([])
 
 
 def _subword_wide_classifier():
