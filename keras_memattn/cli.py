@@ -495,6 +495,14 @@ def _validate_train_args(args):
         raise CLIError(errors[0])
     _check_encoder_options(args)
     _check_unused_flags(args, build_parser().parse_args(["train"]))
+    if args.tensorboard is not None:
+        if os.path.exists(args.tensorboard) and not os.path.isdir(
+            args.tensorboard
+        ):
+            raise CLIError(
+                f"--tensorboard {args.tensorboard} exists and is not a folder"
+            )
+        _check_folder_creatable("--tensorboard", args.tensorboard)
     if args.data_parallel:
         import keras
 

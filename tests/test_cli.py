@@ -447,6 +447,29 @@ def test_invalid_model_flags_fail_before_anything_is_created(
     assert not (tmp_path / "new").exists()
 
 
+def test_tensorboard_folder_is_checked_before_anything_is_created(
+    tmp_path, capsys
+):
+    # A file there used to surface as TensorFlow's FailedPreconditionError
+    # traceback once training had started.
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("")
+    out = tmp_path / "new" / "run"
+    for logs, match in [
+        (a_file, f"--tensorboard {a_file} exists and is not a folder"),
+        (
+            a_file / "logs",
+            f"--tensorboard {a_file / 'logs'} cannot be created: {a_file} "
+            "is not a folder",
+        ),
+    ]:
+        argv = _train_args(tmp_path, "--cv", "2", "--out", str(out))
+        _assert_one_line_error(
+            capsys, [*argv, "--tensorboard", str(logs)], match
+        )
+    assert not (tmp_path / "new").exists()
+
+
 def test_value_error_while_building_the_model_is_one_line(
     tmp_path, capsys, monkeypatch
 ):
