@@ -497,7 +497,7 @@ def load_text_classification(
             `class_names` returned when loading the training file, so that a
             test file uses the same integer labels. By default the sorted set
             of labels found in the file (numerically if they are all
-            integers).
+            integers, signed ones such as `-1` and `+1` included).
         encoding: the file's text encoding. Defaults to `"utf-8"`, with
             or without a byte-order mark.
 
@@ -595,8 +595,9 @@ def load_text_classification(
         texts.append(row[text_index].strip())
     if class_names is None:
         values = set(raw_labels)
-        if all(re.fullmatch(r"-?\d+", v) for v in values):
-            class_names = sorted(values, key=int)
+        if all(re.fullmatch(r"[-+]?\d+", v) for v in values):
+            # By value, then by text: "01" and "1" keep one order.
+            class_names = sorted(values, key=lambda v: (int(v), v))
         else:
             class_names = sorted(values)
     class_names = [str(c) for c in class_names]

@@ -174,6 +174,14 @@ def test_load_text_classification(tmp_path):
     assert names == ["2", "10"]  # numeric labels sort numerically
     np.testing.assert_array_equal(labels, [1, 0])
 
+    # Signs count (the +1/-1 convention), and equal values sort by text, so
+    # the order does not follow the hash seed of the process.
+    signed = tmp_path / "signed.tsv"
+    signed.write_text("label\ttext\n+1\tgood\n-1\tbad\n01\tx\n1\ty\n")
+    _, labels, names = datasets.load_text_classification(signed)
+    assert names == ["-1", "+1", "01", "1"]
+    np.testing.assert_array_equal(labels, [1, 0, 2, 3])
+
 
 def test_load_text_classification_errors(tmp_path):
     path = tmp_path / "data.tsv"
