@@ -16,14 +16,15 @@ import numpy as np
 from keras_memattn import _compat
 
 
-def find_layer(model, name, owner):
+def find_layer(model, name, owner, argument="layer_names"):
+    """`model.get_layer(name)`, or a ValueError naming `argument`."""
     try:
         return model.get_layer(name)
     except ValueError as e:
         names = [layer.name for layer in model.layers]
         raise ValueError(
             f"{owner}: the model has no layer named {name!r}. Its layers are "
-            f"{names}. Received: layer_names={name!r}"
+            f"{names}. Received: {argument}={name!r}"
         ) from e
 
 

@@ -66,7 +66,9 @@ def get_attention_scores(model, inputs, layer_name):
     scores.shape  # (2, 2, 4, 4)
     ```
     """
-    layer = _probe.find_layer(model, layer_name, "get_attention_scores")
+    layer = _probe.find_layer(
+        model, layer_name, "get_attention_scores", "layer_name"
+    )
     if not _probe.accepts_argument(layer, "return_attention_scores"):
         raise ValueError(
             f"Layer {layer_name!r} ({type(layer).__name__}) has no "

@@ -156,7 +156,9 @@ def get_memory_addressing(model, inputs, layer_name):
     weights["write_weights"].shape  # (2, 5, 1, 6)
     ```
     """
-    layer = _probe.find_layer(model, layer_name, "get_memory_addressing")
+    layer = _probe.find_layer(
+        model, layer_name, "get_memory_addressing", "layer_name"
+    )
     _check_memory_layer(layer, layer_name)
     return _addressing(_probe.LayerProbe(model, layer), inputs)
 

@@ -144,7 +144,9 @@ def test_logger_errors(tmp_path):
             str(tmp_path), IDS, max_examples=-1
         )
     model = _keras_mha_model()
-    with pytest.raises(ValueError, match="no layer named 'nope'"):
+    with pytest.raises(
+        ValueError, match="no layer named 'nope'.*Received: layer_name='nope'"
+    ):
         keras_memattn.callbacks.get_attention_scores(model, IDS, "nope")
     with pytest.raises(ValueError, match="return_attention_scores"):
         keras_memattn.callbacks.get_attention_scores(model, IDS, "embedding")

@@ -85,6 +85,8 @@ def test_errors(tmp_path):
     model = _model()
     with pytest.raises(ValueError, match="is not a `keras_memattn.layers"):
         keras_memattn.callbacks.get_memory_addressing(model, IDS, "embedding")
+    with pytest.raises(ValueError, match="Received: layer_name='nope'"):
+        keras_memattn.callbacks.get_memory_addressing(model, IDS, "nope")
     with pytest.raises(ValueError, match="Received: freq=0"):
         keras_memattn.callbacks.MemoryAddressingLogger(
             str(tmp_path), IDS, freq=0
