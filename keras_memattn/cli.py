@@ -323,7 +323,12 @@ def _load_file(path, args, class_names=None):
             text_column=args.text_column,
             class_names=class_names,
         )
-    except (FileNotFoundError, ValueError, UnicodeDecodeError) as e:
+    except (
+        FileNotFoundError,
+        IsADirectoryError,
+        ValueError,
+        UnicodeDecodeError,
+    ) as e:
         raise CLIError(str(e).splitlines()[0]) from None
 
 
@@ -1157,6 +1162,14 @@ def _load_model(path):
 
     import keras_memattn  # noqa: F401 - registers the package's layers.
 
+    if os.path.isdir(path):
+        inside = os.path.join(path, "model.keras")
+        hint = (
+            f"; the model `memattn train` wrote there is {inside}"
+            if os.path.isfile(inside)
+            else ""
+        )
+        raise CLIError(f"model {path} is a folder, not a .keras file{hint}")
     if not os.path.isfile(path):
         raise CLIError(f"model file {path} does not exist")
     try:

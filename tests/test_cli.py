@@ -221,6 +221,28 @@ def test_bad_input_is_one_line_and_exit_2(argv, match, capsys, tmp_path):
     _assert_one_line_error(capsys, argv, match)
 
 
+def test_a_folder_where_a_file_is_expected_is_named(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    _assert_one_line_error(
+        capsys,
+        ["train", "--train", str(run), "--cv", "2"],
+        f"{run} is a folder; `path` names a TSV or CSV file",
+    )
+    _assert_one_line_error(
+        capsys,
+        ["predict", str(run), "text"],
+        f"model {run} is a folder, not a .keras file",
+    )
+    # The folder `memattn train --out` wrote: the message names the model.
+    (run / "model.keras").write_bytes(b"")
+    _assert_one_line_error(
+        capsys,
+        ["evaluate", str(run), "--task", "sst2"],
+        f"the model `memattn train` wrote there is {run / 'model.keras'}",
+    )
+
+
 def test_bad_files_leave_nothing_behind(tmp_path, capsys):
     out = tmp_path / "out"
     bad_columns = tmp_path / "bad.tsv"

@@ -508,6 +508,7 @@ def load_text_classification(
 
     Raises:
         FileNotFoundError: if `path` does not exist.
+        IsADirectoryError: if `path` is a folder.
         ValueError: if a named column is missing, the file has no rows, is
             not in `encoding`, has a malformed quoted field, a label is
             empty, or a label is not in `class_names`.
@@ -523,6 +524,10 @@ def load_text_classification(
     ```
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"{path} is a folder; `path` names a TSV or CSV file."
+        )
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such file: {path}")
     if delimiter is None:
