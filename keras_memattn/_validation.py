@@ -8,6 +8,7 @@ import math
 import numbers
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -44,6 +45,19 @@ def non_negative_int(name, value, owner=None):
             f"Received: {name}={value!r}"
         )
     return int(value)
+
+
+def boolean(name, value, owner=None):
+    """Returns `value` as a bool, or raises if it is not one.
+
+    A string such as `"no"` would otherwise count as true.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(
+            f"{_prefix(owner)}`{name}` must be True or False. "
+            f"Received: {name}={value!r}"
+        )
+    return bool(value)
 
 
 def optional_seed(name, value, owner=None):

@@ -657,6 +657,9 @@ def text_classifier(
     """
     _validation.one_of("encoder", encoder, ENCODERS, "text_classifier")
     _validation.one_of("pooling", pooling, POOLINGS, "text_classifier")
+    bidirectional = _validation.boolean(
+        "bidirectional", bidirectional, "text_classifier"
+    )
     if vocab_size is None and vectorizer is not None:
         vocab_size = vectorizer.vocabulary_size
     if num_classes is None and class_names is not None:

@@ -234,6 +234,8 @@ def test_mixed_precision_outputs_float32():
         # Checked for every encoder, not only the one that uses it.
         ({"num_heads": 0}, "`num_heads` must be a positive integer. "),
         ({"num_heads": "4"}, "Received: num_heads='4'"),
+        # A non-empty string would count as True.
+        ({"bidirectional": "no"}, "Received: bidirectional='no'"),
     ],
 )
 def test_argument_errors(kwargs, match):
