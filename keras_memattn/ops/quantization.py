@@ -219,16 +219,26 @@ def _bit_planes(x, word_length, integer_bits, rounding):
     """Signs and signed magnitude-bit planes of sign-magnitude words.
 
     Returns `(signs, planes)`: `signs` holds +-1 with the shape of `x`, and
-    `planes[k]` holds `sign * (2 b_k - 1)` for magnitude bit `k` (least
-    significant first), extracted arithmetically.
+    `planes`, of shape `x.shape + (word_length - 1,)`, holds
+    `sign * (2 b_k - 1)` for magnitude bit `k` (least significant first) in
+    `planes[..., k]`. The bits are extracted arithmetically, all at once:
+    `b_k = floor(c / 2^k) - 2 floor(c / 2^(k+1))` for the magnitude code `c`.
     """
     signs = _sign(x)
     code = _magnitude_code(x, word_length, integer_bits, rounding)
-    planes = []
-    for k in range(word_length - 1):
-        bit = ops.mod(ops.floor(code / (2.0**k)), 2.0)
-        planes.append(signs * (2.0 * bit - 1.0))
-    return signs, planes
+    # Powers of two: the products are exact.
+    inverse_powers = ops.convert_to_tensor(
+        [2.0**-k for k in range(word_length)], dtype=code.dtype
+    )
+    shifted = ops.floor(ops.expand_dims(code, -1) * inverse_powers)
+    bits = shifted[..., :-1] - 2.0 * shifted[..., 1:]
+    return signs, ops.expand_dims(signs, -1) * (2.0 * bits - 1.0)
+
+
+def _merge_last_two(x):
+    """`(..., D, K)` -> `(..., D * K)`."""
+    shape = ops.shape(x)
+    return ops.reshape(x, (*shape[:-2], shape[-2] * shape[-1]))
 
 
 def _work_operands(keys, memory, owner):
@@ -408,7 +418,16 @@ def hamming_similarity(
         )
         peak = 1.0 - 2.0 ** -(word_length - 1)
         # sign(a) sign(b) [a_k = b_k] = (p_a p_b + sign(a) sign(b)) / 2 with
-        # p = sign * (2 bit - 1): one product of +-1 planes per bit.
+        # p = sign * (2 bit - 1). The sign terms of all bits add up to
+        # `peak` (the sum of the bit weights); the bit terms are one dot
+        # product over the D * (N - 1) planes, the key's weighted.
+        weights = ops.convert_to_tensor(
+            [
+                0.5 * 2.0 ** -(word_length - 1 - k)
+                for k in range(word_length - 1)
+            ],
+            dtype=keys.dtype,
+        )
         key_sign, key_planes = _bit_planes(
             keys, word_length, integer_bits, rounding
         )
@@ -416,11 +435,9 @@ def hamming_similarity(
             memory, word_length, integer_bits, rounding
         )
         exact = 0.5 * peak * _pairwise_dot(key_sign, mem_sign)
-        for k in range(word_length - 1):
-            weight = 2.0 ** -(word_length - 1 - k)
-            exact = exact + 0.5 * weight * _pairwise_dot(
-                key_planes[k], mem_planes[k]
-            )
+        exact = exact + _pairwise_dot(
+            _merge_last_two(key_planes * weights), _merge_last_two(mem_planes)
+        )
     exact = scale * exact
 
     # Smooth surrogate for the gradient: kappa c sum_d tanh(a) tanh(b).
