@@ -101,6 +101,7 @@ def run_layer_test(
         expected_output_shape,
         expected_output_dtype,
     )
+    _check_distinct_initial_weights(layer)
     if expected_num_trainable_weights is not None:
         got = len(layer.trainable_weights)
         assert got == expected_num_trainable_weights, (
@@ -181,6 +182,33 @@ def _check_config_round_trip(layer_cls, init_kwargs, input_data, call_kwargs):
         msg=f"{layer_cls.__name__}: the layer revived from its config "
         "computes different outputs with the same weights",
     )
+
+
+def _check_distinct_initial_weights(layer):
+    """No two weights start with the same random values.
+
+    A Keras initializer object returns the same values for the same shape
+    on every call, and for a longer first axis the same leading rows (with
+    `"uniform"` or `"random_normal"`, whose scale does not depend on the
+    shape). So a layer that reuses one for several weights starts them, or
+    their first rows, equal; constant initializers such as zeros are
+    expected to.
+    """
+    values = [
+        (w.path, keras.ops.convert_to_numpy(w.value)) for w in layer.weights
+    ]
+    for i, (path_i, a) in enumerate(values):
+        if a.size < 2 or np.all(a == a.flat[0]):
+            continue
+        for path_j, b in values[:i]:
+            if a.shape[1:] != b.shape[1:] or not a.ndim:
+                continue
+            rows = min(len(a), len(b))
+            assert not np.array_equal(a[:rows], b[:rows]), (
+                f"{type(layer).__name__}: weights {path_j} and {path_i} "
+                f"start with identical values in their first {rows} rows "
+                "(an initializer object reused for both?)"
+            )
 
 
 def _check_serialization(layer_cls, init_kwargs):

@@ -49,6 +49,15 @@ def test_nan_output_fails():
         )
 
 
+def test_weights_that_start_equal_fail():
+    with pytest.raises(AssertionError, match="identical values in their first"):
+        harness.run_layer_test(
+            ToyDense,
+            {"units": 6, "broken": "shared_initializer"},
+            input_data=X,
+        )
+
+
 def test_weight_without_gradient_fails():
     with pytest.raises(AssertionError, match="unchanged"):
         harness.run_layer_test(

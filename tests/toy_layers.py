@@ -88,9 +88,21 @@ class ToyDense(keras.layers.Layer):
         self.unused = None
         if self.broken == "dead_weight":
             self.unused = self.add_weight(shape=(self.units,), name="unused")
+        self.twin = None
+        if self.broken == "shared_initializer":
+            # One initializer object for two weights: equal first rows.
+            initializer = keras.initializers.RandomUniform()
+            self.kernel.assign(initializer(self.kernel.shape))
+            self.twin = self.add_weight(
+                shape=(input_shape[-1] + 1, self.units),
+                initializer=initializer,
+                name="twin",
+            )
 
     def call(self, inputs):
         out = ops.matmul(inputs, self.kernel) * self.scale
+        if self.twin is not None:
+            out = out + ops.matmul(inputs, self.twin[1:])
         if self.broken == "nan":
             out = out * ops.log(ops.zeros_like(out) - 1.0)
         if self.broken == "float32_output":

@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_memattn import _initializers
 from keras_memattn import _validation
 from keras_memattn.ops.masking import masked_softmax
 
@@ -184,7 +185,7 @@ class AttentionPooling(keras.layers.Layer):
             self.kernel = self.add_weight(
                 name="kernel",
                 shape=(features, hidden),
-                initializer=self.kernel_initializer,
+                initializer=_initializers.fresh(self.kernel_initializer),
                 regularizer=self.kernel_regularizer,
                 constraint=self.kernel_constraint,
             )
@@ -200,7 +201,7 @@ class AttentionPooling(keras.layers.Layer):
         self.score_kernel = self.add_weight(
             name="score_kernel",
             shape=(score_in, self.num_heads),
-            initializer=self.kernel_initializer,
+            initializer=_initializers.fresh(self.kernel_initializer),
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )

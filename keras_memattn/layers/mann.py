@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_memattn import _compat
+from keras_memattn import _initializers
 from keras_memattn import _validation
 from keras_memattn.layers.base_rnn import BaseRNN
 from keras_memattn.layers.base_rnn import split_last
@@ -281,7 +282,7 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
         self.kernel = self.add_weight(
             shape=(input_dim + reads, gates * self.units),
             name="kernel",
-            initializer=self.kernel_initializer,
+            initializer=_initializers.fresh(self.kernel_initializer),
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
@@ -326,7 +327,7 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
         self.head_kernel = self.add_weight(
             shape=(self.units, self._interface_size),
             name="head_kernel",
-            initializer=self.kernel_initializer,
+            initializer=_initializers.fresh(self.kernel_initializer),
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
@@ -334,7 +335,7 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
             self.head_bias = self.add_weight(
                 shape=(self._interface_size,),
                 name="head_bias",
-                initializer=self.bias_initializer,
+                initializer=_initializers.fresh(self.bias_initializer),
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )

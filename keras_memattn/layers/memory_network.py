@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_memattn import _initializers
 from keras_memattn import _validation
 from keras_memattn.ops import addressing
 from keras_memattn.ops import quantization as quantization_ops
@@ -360,7 +361,7 @@ class MemoryNetwork(keras.layers.Layer):
         return self.add_weight(
             shape=(self.vocabulary_size, self.embedding_dim),
             name=name,
-            initializer=self.embeddings_initializer,
+            initializer=_initializers.fresh(self.embeddings_initializer),
             regularizer=self.embeddings_regularizer,
             constraint=self.embeddings_constraint,
         )
@@ -369,7 +370,7 @@ class MemoryNetwork(keras.layers.Layer):
         return self.add_weight(
             shape=(self._memory_rows, self.embedding_dim),
             name=name,
-            initializer=self.embeddings_initializer,
+            initializer=_initializers.fresh(self.embeddings_initializer),
             regularizer=self.embeddings_regularizer,
             constraint=self.embeddings_constraint,
         )
@@ -393,7 +394,7 @@ class MemoryNetwork(keras.layers.Layer):
             self.hop_kernel = self.add_weight(
                 shape=(self.embedding_dim, self.embedding_dim),
                 name="hop_kernel",
-                initializer=self.kernel_initializer,
+                initializer=_initializers.fresh(self.kernel_initializer),
                 regularizer=self.kernel_regularizer,
                 constraint=self.kernel_constraint,
             )
@@ -411,7 +412,7 @@ class MemoryNetwork(keras.layers.Layer):
             self.answer_kernel = self.add_weight(
                 shape=(self.embedding_dim, self.answer_dim),
                 name="answer_kernel",
-                initializer=self.kernel_initializer,
+                initializer=_initializers.fresh(self.kernel_initializer),
                 regularizer=self.kernel_regularizer,
                 constraint=self.kernel_constraint,
             )

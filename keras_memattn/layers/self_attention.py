@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_memattn import _initializers
 from keras_memattn import _validation
 from keras_memattn.layers.base_rnn import split_last
 from keras_memattn.ops.masking import masked_softmax
@@ -68,8 +69,11 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             to positions at most `w` steps away on either side (local
             attention). Defaults to `None` (global attention).
         kernel_initializer: initializer of the projection kernels; the
-            query, key and value parts of the fused kernel are drawn
-            separately, each with the shape of a separate projection.
+            query, key and value parts of the fused kernel and the output
+            kernel are drawn separately, each from its own copy of the
+            initializer and with the shape of a separate projection (an
+            initializer with a fixed `seed` gives equal-shaped parts equal
+            values, as in `keras.layers.MultiHeadAttention`).
             Defaults to `"glorot_uniform"`.
         bias_initializer: initializer of the biases. Defaults to `"zeros"`.
         kernel_regularizer: regularizer of the kernels. Defaults to `None`.
@@ -219,13 +223,22 @@ class MultiHeadSelfAttention(keras.layers.Layer):
 
         def fused_kernel_initializer(shape, dtype=None):
             return ops.concatenate(
-                [self.kernel_initializer((features, n), dtype) for n in blocks],
+                [
+                    _initializers.fresh(self.kernel_initializer)(
+                        (features, n), dtype
+                    )
+                    for n in blocks
+                ],
                 axis=-1,
             )
 
         def fused_bias_initializer(shape, dtype=None):
             return ops.concatenate(
-                [self.bias_initializer((n,), dtype) for n in blocks], axis=-1
+                [
+                    _initializers.fresh(self.bias_initializer)((n,), dtype)
+                    for n in blocks
+                ],
+                axis=-1,
             )
 
         self.qkv_kernel = self.add_weight(
@@ -247,7 +260,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         self.output_kernel = self.add_weight(
             name="output_kernel",
             shape=(blocks[2], out_dim),
-            initializer=self.kernel_initializer,
+            initializer=_initializers.fresh(self.kernel_initializer),
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
@@ -256,7 +269,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             self.output_bias = self.add_weight(
                 name="output_bias",
                 shape=(out_dim,),
-                initializer=self.bias_initializer,
+                initializer=_initializers.fresh(self.bias_initializer),
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )

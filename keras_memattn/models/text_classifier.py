@@ -4,6 +4,7 @@ import keras
 import ml_dtypes
 from keras import ops
 
+from keras_memattn import _initializers
 from keras_memattn import _validation
 
 ENCODERS = (
@@ -358,7 +359,9 @@ class SubwordEmbedding(keras.layers.Layer):
         )
         self.subword_embeddings = self.add_weight(
             shape=(self.num_buckets + 1, self.output_dim),
-            initializer=self.embeddings_initializer,
+            # A new instance: the same one would repeat the word table's
+            # first rows (its values do not depend on the shape).
+            initializer=_initializers.fresh(self.embeddings_initializer),
             name="subword_embeddings",
         )
 

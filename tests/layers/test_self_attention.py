@@ -311,6 +311,23 @@ def test_fully_masked_rows_under_float16():
         assert np.all(np.isfinite(_numpy(ops.cast(out, "float32")))), impl
 
 
+def test_query_key_and_value_blocks_start_different():
+    # One initializer object gives equal values for equal shapes; each block
+    # of the fused kernel (and the output kernel) needs its own draw.
+    layer = MultiHeadSelfAttention(2, 4)
+    layer.build((None, 5, 8))
+    kernel = _numpy(layer.qkv_kernel)
+    blocks = [kernel[:, :8], kernel[:, 8:16], kernel[:, 16:]]
+    blocks.append(_numpy(layer.output_kernel))  # (8, 8) as well.
+    for i in range(len(blocks)):
+        for j in range(i):
+            assert not np.array_equal(blocks[i], blocks[j]), (i, j)
+    # Each block keeps the Glorot scale of its own (8, 8) shape.
+    limit = np.sqrt(6.0 / 16)
+    for block in blocks:
+        assert np.abs(block).max() <= limit and block.std() > limit / 3
+
+
 def test_fused_and_explicit_paths_agree():
     layer = MultiHeadSelfAttention(2, 4, window=2)
     layer.build(X.shape)
