@@ -407,6 +407,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         allowed = None
         if mask is not None:
             mask = ops.cast(mask, "bool")
+            self._check_padding_mask(x, mask)
             # Queries [B, T, 1] and keys [B, 1, T].
             allowed = ops.logical_and(
                 ops.expand_dims(mask, -1), ops.expand_dims(mask, -2)
@@ -441,6 +442,25 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             # Broadcast over heads: [B or 1, 1, T, T].
             allowed = ops.expand_dims(allowed, 1)
         return allowed, causal_only
+
+    def _check_padding_mask(self, x, mask):
+        """Raises unless `mask` has the shape `(batch, time)` of `x`.
+
+        Called as `layer(x, x)` (the `keras.layers.MultiHeadAttention`
+        form), the second `x` lands in `mask`.
+        """
+        shape = tuple(mask.shape)
+        expected = (x.shape[0], x.shape[1])
+        if len(shape) != 2 or not all(
+            got is None or want is None or got == want
+            for got, want in zip(shape, expected)
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: `mask` must have the shape "
+                f"(batch, time) = {expected} of the inputs. Received: "
+                f"mask.shape={shape}. (This layer attends within one sequence; "
+                "call it as `layer(x)`, not `layer(x, x)`.)"
+            )
 
     def _check_attention_mask(self, x, attention_mask):
         """Raises unless `attention_mask` broadcasts to `(batch, T, T)`.
@@ -531,6 +551,8 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         return_attention_scores=False,
         training=None,
     ):
+        if mask is not None:
+            self._check_padding_mask(inputs, mask)
         shape = self.compute_output_shape(inputs.shape)
         output = keras.KerasTensor(shape, dtype=self.compute_dtype)
         if not return_attention_scores:

@@ -405,6 +405,21 @@ def test_attention_mask_of_wrong_shape_is_rejected(shape):
         layer(X, attention_mask=np.ones(shape, bool))
 
 
+@pytest.mark.parametrize("shape", [(3, 6, 8), (3, 5), (3,)])
+def test_padding_mask_of_wrong_shape_is_rejected(shape):
+    # `layer(x, x)`, the call of keras.layers.MultiHeadAttention, puts the
+    # second `x` in `mask`; it used to fail deep in the attention product
+    # eagerly and to build a functional model that failed in `predict`.
+    layer = MultiHeadSelfAttention(2, 4)
+    with pytest.raises(
+        ValueError, match=rf"mask.shape={re.escape(str(shape))}"
+    ):
+        layer(X, np.ones(shape, bool))
+    inputs = keras.Input((6, 8))
+    with pytest.raises(ValueError, match="call it as `layer\\(x\\)`"):
+        layer(inputs, inputs)
+
+
 def test_attention_mask_broadcasts_over_batch():
     layer = MultiHeadSelfAttention(2, 4)
     causal = np.tril(np.ones((6, 6), bool))
