@@ -614,6 +614,8 @@ class MemoryNetwork(keras.layers.Layer):
             ops.cast(state, self.compute_dtype),
             ops.cast(self._answer_kernel(), self.compute_dtype),
         )
+        # Keras' `matmul` on PyTorch returns float32 for float64 operands.
+        answer = ops.cast(answer, self.compute_dtype)
         if self.activation is not None:
             answer = self.activation(answer)
         if return_attention_scores:

@@ -341,6 +341,20 @@ def test_sequential_functional_use_and_compute_output_spec():
     assert tuple(scores.shape) == (None, 2, 5)
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() == "jax",
+    reason="JAX computes in float32 unless jax_enable_x64 is set",
+)
+def test_float64_layer_answers_in_float64():
+    # On PyTorch, Keras' matmul of two float64 tensors returned float32.
+    layer = MemoryNetwork(VOCAB, 4, num_hops=2, dtype="float64")
+    story = np.array([[[1, 2, 3], [4, 5, 0]]])
+    query = np.array([[6, 2, 0]])
+    answer, scores = layer([story, query], return_attention_scores=True)
+    for tensor in (answer, scores):
+        assert keras.backend.standardize_dtype(tensor.dtype) == "float64"
+
+
 @pytest.mark.parametrize(
     "kwargs, name",
     [
