@@ -295,6 +295,13 @@ class TextVectorizer:
         self._set_vocabulary(vocabulary, check_tokens=True)
 
     def _set_vocabulary(self, vocabulary, check_tokens):
+        if isinstance(vocabulary, (str, bytes)):
+            # A lone string would be read as a list of its characters.
+            raise TypeError(
+                "`vocabulary` must be a list of words, not a single "
+                f"{type(vocabulary).__name__}. Received: "
+                f"vocabulary={vocabulary[:40]!r}"
+            )
         vocabulary = [str(w) for w in vocabulary]
         if len(set(vocabulary)) != len(vocabulary):
             counts = collections.Counter(vocabulary)

@@ -243,3 +243,6 @@ def test_vocabulary_entries_must_be_tokens():
     # A saved vocabulary loads as it was saved.
     config = dict(cased.get_config(), lowercase=True)
     assert TextVectorizer.from_config(config).vocabulary[0] == "Good"
+    # A lone string is not a list of its characters.
+    with pytest.raises(TypeError, match="Received: vocabulary='abc'"):
+        TextVectorizer(vocabulary="abc")
