@@ -49,6 +49,12 @@ def _as_panels(scores):
 def _check_labels(name, labels, size):
     if labels is None:
         return None
+    if isinstance(labels, (str, bytes)):
+        # A lone string would label one step per character.
+        raise ValueError(
+            f"`{name}` must be a list of labels, one per step, not a single "
+            f"string. Received: {name}={labels[:40]!r}"
+        )
     labels = [str(t) for t in labels]
     if len(labels) > size:
         raise ValueError(

@@ -187,6 +187,11 @@ def to_tflite(
     if representative_data is not None:
         representative_data = _fixed_representative(representative_data)
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(
+            f"`path` names a folder; pass the path of a .tflite file. "
+            f"Received: path={path!r}"
+        )
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     options = {
         "sequence_length": sequence_length,
@@ -249,6 +254,12 @@ def verify_tflite(path, model, inputs, *, repeats=10, num_threads=None):
 
     path = os.fspath(path)
     flat_inputs = [np.asarray(x) for x in keras.tree.flatten(inputs)]
+    if not flat_inputs or any(x.ndim == 0 or not len(x) for x in flat_inputs):
+        raise ValueError(
+            "`inputs` must hold at least one sample: arrays whose first "
+            "axis indexes samples. Received: inputs with shapes "
+            f"{[x.shape for x in flat_inputs]}"
+        )
     num_samples = len(flat_inputs[0])
     interpreter = Interpreter(model_path=path, num_threads=num_threads)
     input_details, output_indices = _signature_io(interpreter)

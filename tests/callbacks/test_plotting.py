@@ -69,6 +69,12 @@ def test_rejects_too_many_tokens():
         plot_attention(np.ones(3) / 3, tokens=list("abcd"))
 
 
+def test_rejects_a_string_as_tokens():
+    # It used to label one step per character.
+    with pytest.raises(ValueError, match="Received: tokens='abcd'"):
+        plot_attention(np.ones(4) / 4, tokens="abcd")
+
+
 def test_scores_straight_from_a_layer_call():
     # On PyTorch these scores require grad, which a plain `np.asarray`
     # refuses.

@@ -288,6 +288,14 @@ def test_invalid_arguments(kwargs, match, tmp_path):
         export.to_tflite(_wide_lstm_model(4), tmp_path / "m.tflite", **kwargs)
 
 
+def test_folder_path_and_empty_inputs_are_rejected_up_front(tmp_path):
+    # A folder used to fail with IsADirectoryError after the conversion.
+    with pytest.raises(ValueError, match="`path` names a folder"):
+        export.to_tflite(_wide_lstm_model(4), tmp_path)
+    with pytest.raises(ValueError, match="at least one sample"):
+        export.verify_tflite(tmp_path / "m.tflite", None, np.zeros((0, 5)))
+
+
 def test_keras_quantized_model_is_rejected(tmp_path):
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Dense(3)(inputs))
