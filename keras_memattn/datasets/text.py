@@ -509,7 +509,8 @@ def load_text_classification(
     Raises:
         FileNotFoundError: if `path` does not exist.
         IsADirectoryError: if `path` is a folder.
-        ValueError: if a named column is missing, the file has no rows, is
+        ValueError: if `delimiter` is not one character, `encoding` is
+            unknown, a named column is missing, the file has no rows, is
             not in `encoding`, has a malformed quoted field, a label is
             empty, or a label is not in `class_names`.
 
@@ -532,7 +533,19 @@ def load_text_classification(
         raise FileNotFoundError(f"No such file: {path}")
     if delimiter is None:
         delimiter = "," if path.lower().endswith(".csv") else "\t"
-    if codecs.lookup(encoding).name == "utf-8":
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(
+            "`delimiter` must be a single character, such as ',' or '\\t'. "
+            f"Received: delimiter={delimiter!r}"
+        )
+    try:
+        codec = codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise ValueError(
+            "`encoding` must name a text encoding Python knows, such as "
+            f"'utf-8' or 'latin-1'. Received: encoding={encoding!r}"
+        ) from None
+    if codec.name == "utf-8":
         encoding = "utf-8-sig"
     try:
         with open(path, encoding=encoding, newline="") as f:

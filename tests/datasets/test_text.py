@@ -217,6 +217,11 @@ def test_load_text_classification_errors(tmp_path):
     assert datasets.load_text_classification(latin, encoding="latin-1")[0] == [
         "caf\u00e9"
     ]
+    # Python's own csv and codecs errors did not name the argument.
+    with pytest.raises(ValueError, match="Received: delimiter='ab'"):
+        datasets.load_text_classification(latin, delimiter="ab")
+    with pytest.raises(ValueError, match="Received: encoding='nonsense'"):
+        datasets.load_text_classification(latin, encoding="nonsense")
 
 
 def test_load_text_classification_quotes_and_byte_order_mark(tmp_path):
