@@ -44,6 +44,10 @@ def classification_metrics(y_true, y_pred, class_names=None):
         installed, `"report"`
         (`sklearn.metrics.classification_report(..., output_dict=True)`).
 
+    Raises:
+        ValueError: if the labels are scores or one-hot rows rather than
+            class ids, the two arrays differ in length, or they are empty.
+
     Example:
 
     ```python
@@ -56,6 +60,11 @@ def classification_metrics(y_true, y_pred, class_names=None):
         raise ValueError(
             "`y_true` and `y_pred` must have the same length. Received: "
             f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}"
+        )
+    if not len(y_true):
+        raise ValueError(
+            "`y_true` and `y_pred` hold no examples, so there is nothing to "
+            "score. Received: y_true.shape=(0,)"
         )
     if class_names is not None:
         labels = np.arange(len(class_names))
@@ -71,7 +80,7 @@ def classification_metrics(y_true, y_pred, class_names=None):
         total = precision + recall
         f1.append(2 * precision * recall / total if total else 0.0)
     metrics = {
-        "accuracy": float(np.mean(y_true == y_pred)) if len(y_true) else 0.0,
+        "accuracy": float(np.mean(y_true == y_pred)),
         "macro_f1": float(np.mean(f1)) if f1 else 0.0,
         "num_examples": int(len(y_true)),
     }

@@ -759,10 +759,21 @@ def text_classifier(
                 "Received: encoder='self_attention'"
             )
         if sequence_length is None:
+            source = (
+                "a `vectorizer` with a fixed `sequence_length`"
+                if vectorizer is not None
+                else "a `vectorizer`"
+            )
             raise ValueError(
                 "text_classifier: encoder='self_attention' needs "
-                "`sequence_length` (or a `vectorizer`) for its position "
+                f"`sequence_length` (or {source}) for its position "
                 "embedding. Received: sequence_length=None"
+                + (
+                    ", and a vectorizer without a length (fit it, or set "
+                    "its `sequence_length`)"
+                    if vectorizer is not None
+                    else ""
+                )
             )
         if units % num_heads:
             raise ValueError(

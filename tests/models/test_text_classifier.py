@@ -297,6 +297,15 @@ def test_classification_metrics():
     assert summary["accuracy"]["std"] == pytest.approx(0.1)
 
 
+def test_self_attention_with_a_vectorizer_without_length_says_so():
+    vectorizer = datasets.TextVectorizer(vocabulary=["good", "film"])
+    assert vectorizer.sequence_length is None
+    with pytest.raises(ValueError, match="a vectorizer without a length"):
+        models.text_classifier(
+            encoder="self_attention", vectorizer=vectorizer, num_classes=2
+        )
+
+
 def test_classification_metrics_reject_scores_and_one_hot_labels():
     with pytest.raises(ValueError, match=r"y_pred.*not scores"):
         models.classification_metrics([0, 1, 1], [0.1, 0.9, 0.8])
@@ -305,6 +314,9 @@ def test_classification_metrics_reject_scores_and_one_hot_labels():
         models.classification_metrics(one_hot, [0, 1, 1, 1])
     with pytest.raises(ValueError, match=r"y_true.shape=\(3,\), y_pred"):
         models.classification_metrics([0, 1, 1], [0, 1])
+    # An accuracy of no examples is not 0.
+    with pytest.raises(ValueError, match="hold no examples"):
+        models.classification_metrics([], [])
     # (n, 1) labels and whole-number floats are class ids.
     metrics = models.classification_metrics(
         np.array([[0], [1], [1]]), np.array([0.0, 1.0, 0.0])
