@@ -38,6 +38,10 @@ def _combining_marks():
 # token.
 _WORD = rf"[^\W_](?:[^\W_]|[{_combining_marks()}])*"
 _TOKEN = re.compile(rf"{_WORD}(?:'{_WORD})*|[^\w\s]", re.UNICODE)
+# Typographic apostrophes (right single quotation mark, modifier letter
+# apostrophe) between two word characters are the ASCII one, so "don’t" and
+# "don't" are one token; elsewhere a "’" stays a quotation mark.
+_APOSTROPHE = re.compile(r"(?<=[^\W_])[\u2019\u02bc](?=[^\W_])", re.UNICODE)
 
 PAD_ID = 0
 OOV_ID = 1
@@ -91,7 +95,8 @@ class TextVectorizer:
     depend on the order of the texts). When `sequence_length` is not given,
     `fit` sets it to the `length_percentile`-th percentile of the training
     lengths: longer texts are truncated at the end, shorter ones padded at the
-    end.
+    end. Tokens are words (apostrophes inside them included, typographic
+    ones read as `'`) and single punctuation marks.
 
     This is plain Python and NumPy, with no string tensors, so it works the
     same under TensorFlow, JAX and PyTorch, and its `get_config` is a small
@@ -241,6 +246,7 @@ class TextVectorizer:
         # One spelling per word: "é" typed as e + combining accent and as
         # the precomposed letter give the same token.
         text = unicodedata.normalize("NFC", text)
+        text = _APOSTROPHE.sub("'", text)
         if self.lowercase:
             text = text.lower()
         return _TOKEN.findall(text)

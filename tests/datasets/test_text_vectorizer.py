@@ -179,6 +179,22 @@ def test_combining_marks_stay_inside_words():
     assert vectorizer([decomposed])[0, 0] > 1  # in the vocabulary
 
 
+def test_typographic_apostrophes_inside_words_are_apostrophes():
+    vectorizer = TextVectorizer().fit(["don't stop", "it's fine"])
+    for text in ("don\u2019t stop", "don\u02bct stop"):
+        assert vectorizer.tokenize(text) == ["don't", "stop"]
+        np.testing.assert_array_equal(
+            vectorizer([text]), vectorizer(["don't stop"])
+        )
+    # Outside a word it is still a quotation mark.
+    assert vectorizer.tokenize("\u2018fine\u2019 it\u2019s") == [
+        "\u2018",
+        "fine",
+        "\u2019",
+        "it's",
+    ]
+
+
 def test_refit_starts_again_and_arguments_are_checked():
     vectorizer = TextVectorizer().fit(["a"])
     assert vectorizer.sequence_length == 1
