@@ -134,6 +134,26 @@ def input_rank(name, shape, expected_rank, owner=None):
         )
 
 
+def padding_mask(inputs, mask, owner=None, hint=""):
+    """Raises unless `mask` has the shape `(batch, time)` of `inputs`.
+
+    Unknown dimensions pass. A mask of another shape would otherwise
+    broadcast against the wrong axes or fail deep inside the layer.
+    `hint` is appended to the message.
+    """
+    shape = tuple(mask.shape)
+    expected = (inputs.shape[0], inputs.shape[1])
+    if len(shape) != 2 or not all(
+        got is None or want is None or got == want
+        for got, want in zip(shape, expected)
+    ):
+        raise ValueError(
+            f"{_prefix(owner)}`mask` must have the shape (batch, time) = "
+            f"{expected} of the inputs. Received: mask.shape={shape}"
+            + (f". {hint}" if hint else "")
+        )
+
+
 def keys_and_memory(keys, memory, owner=None):
     """Raises unless `keys` `(..., D)` and `memory` `(..., slots, D)` share
     the width D (unknown widths pass)."""

@@ -211,6 +211,7 @@ class AttentionPooling(keras.layers.Layer):
         work = "float64" if self.compute_dtype == "float64" else "float32"
         h = ops.cast(inputs, work)
         if mask is not None:
+            _validation.padding_mask(inputs, mask, type(self).__name__)
             mask = ops.cast(mask, "bool")
             # Zero weight times a non-finite padded value would still be
             # NaN: padded steps are zeroed before they are used.
@@ -252,6 +253,8 @@ class AttentionPooling(keras.layers.Layer):
     def compute_output_spec(
         self, inputs, mask=None, return_attention_scores=False
     ):
+        if mask is not None:
+            _validation.padding_mask(inputs, mask, type(self).__name__)
         shape = self.compute_output_shape(inputs.shape)
         pooled = keras.KerasTensor(shape, dtype=self.compute_dtype)
         if not return_attention_scores:

@@ -449,18 +449,13 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         Called as `layer(x, x)` (the `keras.layers.MultiHeadAttention`
         form), the second `x` lands in `mask`.
         """
-        shape = tuple(mask.shape)
-        expected = (x.shape[0], x.shape[1])
-        if len(shape) != 2 or not all(
-            got is None or want is None or got == want
-            for got, want in zip(shape, expected)
-        ):
-            raise ValueError(
-                f"{type(self).__name__}: `mask` must have the shape "
-                f"(batch, time) = {expected} of the inputs. Received: "
-                f"mask.shape={shape}. (This layer attends within one sequence; "
-                "call it as `layer(x)`, not `layer(x, x)`.)"
-            )
+        _validation.padding_mask(
+            x,
+            mask,
+            type(self).__name__,
+            hint="(This layer attends within one sequence; call it as "
+            "`layer(x)`, not `layer(x, x)`.)",
+        )
 
     def _check_attention_mask(self, x, attention_mask):
         """Raises unless `attention_mask` broadcasts to `(batch, T, T)`.

@@ -1,5 +1,7 @@
 """AttentionPooling: harness, NumPy reference, exact zeros on padding."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -175,6 +177,17 @@ def test_bad_arguments(kwargs, match):
 def test_bad_input_rank():
     with pytest.raises(ValueError, match="rank 3"):
         AttentionPooling()(np.zeros((2, 8), "float32"))
+
+
+@pytest.mark.parametrize("shape", [(3, 6, 8), (3, 6, 1), (3, 5), (3,)])
+def test_mask_of_wrong_shape_is_rejected(shape):
+    # It used to fail with the backend's broadcasting error.
+    x = np.random.default_rng(0).normal(size=(3, 6, 8)).astype("float32")
+    with pytest.raises(ValueError, match=re.escape(f"mask.shape={shape}")):
+        AttentionPooling()(x, mask=np.ones(shape, bool))
+    inputs = keras.Input((6, 8))
+    with pytest.raises(ValueError, match="must have the shape"):
+        AttentionPooling()(inputs, mask=keras.Input((5,), dtype="bool"))
 
 
 def test_activity_regularizer_sees_the_pooled_output_only():
