@@ -329,7 +329,24 @@ def _load_file(path, args, class_names=None):
         ValueError,
         UnicodeDecodeError,
     ) as e:
-        raise CLIError(str(e).splitlines()[0]) from None
+        raise CLIError(_file_error(str(e).splitlines()[0])) from None
+
+
+def _file_error(message):
+    """A `load_text_classification` error in the command line's words.
+
+    The loader names its Python arguments; here they are flags, and the
+    class names are those of the training file.
+    """
+    for argument, flag in (
+        ("label_column", "--label-column"),
+        ("text_column", "--text-column"),
+    ):
+        message = message.replace(f"`{argument}`", f"`{flag}`")
+        message = message.replace(f"{argument}=", f"{flag} ")
+    return message.replace(
+        "are not among class_names=", "are not among the training labels "
+    )
 
 
 def _dataset_missing(error):

@@ -260,7 +260,26 @@ def test_bad_files_leave_nothing_behind(tmp_path, capsys):
             "--out",
             str(out),
         ],
-        "no column named 'sentence'",
+        # The flag, not load_text_classification's argument name.
+        "no column named 'sentence' (`--text-column`)",
+        created=str(out),
+    )
+    unknown_label = tmp_path / "unknown_label.tsv"
+    unknown_label.write_text("label\tsentence\nmixed\tgood\n")
+    _assert_one_line_error(
+        capsys,
+        [
+            "train",
+            "--train",
+            str(_write_tsv(tmp_path / "train.tsv")),
+            "--test",
+            str(unknown_label),
+            "--text-column",
+            "sentence",
+            "--out",
+            str(out),
+        ],
+        "labels ['mixed'] are not among the training labels ['neg', 'pos']",
         created=str(out),
     )
     one_class = _write_tsv(tmp_path / "one.tsv", single_class=True)
