@@ -112,17 +112,17 @@ def main():
         f"(true {'pos' if test_labels[i] else 'neg'})"
         for p, i in zip(probabilities, chosen)
     ]
-    from keras_memattn.callbacks import plotting
-
-    fig = plotting.draw_panels(
-        rows[None],
-        y_labels=labels_text,
-        xlabel="token position",
+    # The figure is returned (path=None writes nothing) so that the words
+    # can be written on it before it is saved.
+    fig = keras_memattn.callbacks.plot_attention(
+        rows,
+        row_labels=labels_text,
         title="AttentionPooling weights (SST-2 test sentences)",
         figsize=(9, 1.2 + 0.6 * len(chosen)),
     )
     # One word per cell, written on the heat map.
     ax = fig.axes[0]
+    ax.set_xlabel("token position")
     for r, sentence in enumerate(tokens):
         for c, word in enumerate(sentence):
             ax.text(
