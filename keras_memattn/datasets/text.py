@@ -481,7 +481,8 @@ def load_text_classification(
     quote that is never closed, or text right after a closing quote, is
     an error naming the row rather than text that swallows the rows
     after it. A UTF-8 byte-order mark at the start of the file (as
-    spreadsheet programs write) is skipped.
+    spreadsheet programs write) is skipped. Rows may end with `"\\n"`,
+    `"\\r\\n"` or a lone `"\\r"`.
 
     Args:
         path: a `.tsv`, `.csv` or `.txt` file with one example per row.
@@ -507,6 +508,7 @@ def load_text_classification(
         str).
 
     Raises:
+        TypeError: if `path` is not a str, bytes or os.PathLike.
         FileNotFoundError: if `path` does not exist.
         IsADirectoryError: if `path` is a folder.
         ValueError: if `delimiter` is not one character, `encoding` is
@@ -524,7 +526,14 @@ def load_text_classification(
     )
     ```
     """
-    path = os.fspath(path)
+    try:
+        # str, bytes or os.PathLike, as `open` takes; str from here on.
+        path = os.fsdecode(path)
+    except TypeError:
+        raise TypeError(
+            "`path` must be a file path (a str, bytes or os.PathLike). "
+            f"Received: path={path!r}"
+        ) from None
     if os.path.isdir(path):
         raise IsADirectoryError(
             f"{path} is a folder; `path` names a TSV or CSV file."
@@ -557,7 +566,9 @@ def load_text_classification(
         ) from None
     quoted = delimiter != "\t"
     reader = csv.reader(
-        io.StringIO(text),
+        # Rows end at "\n", "\r\n" or a lone "\r" (old Mac files); the
+        # reader, not the stream, decides which ends sit inside quotes.
+        io.StringIO(text, newline=""),
         delimiter=delimiter,
         quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
         # Strict: an unclosed quote is an error, not a field that runs to

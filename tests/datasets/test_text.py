@@ -240,6 +240,32 @@ def test_load_text_classification_quotes_and_byte_order_mark(tmp_path):
     assert (texts, names) == (["good"], ["pos"])
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_any_line_ending(tmp_path, end):
+    # Files ending rows with a lone "\r" (old Mac) used to be an error.
+    tsv = tmp_path / "data.tsv"
+    tsv.write_bytes(
+        end.join(["label\ttext", "1\tgood film", "0\tdull", ""]).encode()
+    )
+    texts, labels, _ = datasets.load_text_classification(tsv)
+    assert (texts, labels.tolist()) == (["good film", "dull"], [1, 0])
+    # A line end inside quotes stays in the text, as written.
+    csv_file = tmp_path / "data.csv"
+    rows = ["label,text", f'1,"good{end}film"', "0,dull", ""]
+    csv_file.write_bytes(end.join(rows).encode())
+    texts, _, _ = datasets.load_text_classification(csv_file)
+    assert texts == [f"good{end}film", "dull"]
+
+
+def test_path_types(tmp_path):
+    path = tmp_path / "data.tsv"
+    path.write_text("label\ttext\n1\tgood film\n")
+    for given in (path, str(path), os.fsencode(path)):
+        assert datasets.load_text_classification(given)[0] == ["good film"]
+    with pytest.raises(TypeError, match="Received: path=3"):
+        datasets.load_text_classification(3)
+
+
 def test_default_delimiter_is_a_comma_for_csv_only(tmp_path):
     # The documented rule: a comma for .csv (any case), a tab otherwise.
     for name in ("data.dat", "data", "data.txt"):
