@@ -837,7 +837,9 @@ def _run_train(args):
                 labels, n_splits=cv, seed=args.seed
             )
         except ValueError as e:
-            raise CLIError(str(e).splitlines()[0]) from None
+            message = str(e).splitlines()[0]
+            message = message.replace("`n_splits`", "`--cv`")
+            raise CLIError(message.replace("n_splits=", "--cv ")) from None
     out = _prepare_out(args, f"{task}-{args.encoder}")
     keras.utils.set_random_seed(args.seed)
 

@@ -532,6 +532,18 @@ def test_value_error_while_building_the_model_is_one_line(
     assert not (tmp_path / "new").exists()
 
 
+def test_more_folds_than_examples(tmp_path, capsys):
+    # scikit-learn's message named its own `n_splits`.
+    out = tmp_path / "run"
+    argv = _train_args(tmp_path, "--cv", "9", "--max-train", "8")
+    _assert_one_line_error(
+        capsys,
+        [*argv, "--out", str(out)],
+        "`--cv` must not exceed the number of examples (8). Received: --cv 9",
+        created=str(out),
+    )
+
+
 def test_missing_dataset_names_the_data_dir_flag(tmp_path, capsys, monkeypatch):
     from keras_memattn import datasets
 

@@ -420,7 +420,8 @@ def cross_validation_splits(labels, n_splits=10, seed=0):
 
     Args:
         labels: int array of shape `(num_examples,)`.
-        n_splits: number of folds, at least 2. Defaults to 10.
+        n_splits: number of folds, at least 2 and at most the number of
+            examples. Defaults to 10.
         seed: seed of the shuffle. Defaults to 0.
 
     Returns:
@@ -454,6 +455,11 @@ def cross_validation_splits(labels, n_splits=10, seed=0):
             "`pip install scikit-learn`."
         ) from e
     labels = np.asarray(labels)
+    if n_splits > len(labels):
+        raise ValueError(
+            "`n_splits` must not exceed the number of examples "
+            f"({len(labels)}). Received: n_splits={n_splits}"
+        )
     folds = StratifiedKFold(
         n_splits=int(n_splits), shuffle=True, random_state=seed
     )

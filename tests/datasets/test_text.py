@@ -146,6 +146,10 @@ def test_cross_validation_splits_partition_and_stratify():
     assert any(not np.array_equal(a[1], b[1]) for a, b in zip(folds, other))
     with pytest.raises(ValueError, match="n_splits=1"):
         datasets.cross_validation_splits(labels, n_splits=1)
+    with pytest.raises(
+        ValueError, match=r"examples \(3\). Received: n_splits=4"
+    ):
+        datasets.cross_validation_splits([0, 1, 1], n_splits=4)
 
 
 def test_load_text_classification(tmp_path):
