@@ -332,20 +332,30 @@ def _load_file(path, args, class_names=None):
         raise CLIError(_file_error(str(e).splitlines()[0])) from None
 
 
+def _in_flag_words(message, flags):
+    """`message` with the Python arguments it names written as flags.
+
+    `flags` maps argument names to flags: "`name`" becomes "`--flag`"
+    and "name=value" becomes "--flag value".
+    """
+    for argument, flag in flags.items():
+        message = message.replace(f"`{argument}`", f"`{flag}`")
+        message = message.replace(f"{argument}=", f"{flag} ")
+    return message
+
+
 def _file_error(message):
     """A `load_text_classification` error in the command line's words.
 
     The loader names its Python arguments; here they are flags, and the
     class names are those of the training file.
     """
-    for argument, flag in (
-        ("label_column", "--label-column"),
-        ("text_column", "--text-column"),
-    ):
-        message = message.replace(f"`{argument}`", f"`{flag}`")
-        message = message.replace(f"{argument}=", f"{flag} ")
-    return message.replace(
+    message = message.replace(
         "are not among class_names=", "are not among the training labels "
+    )
+    return _in_flag_words(
+        message,
+        {"label_column": "--label-column", "text_column": "--text-column"},
     )
 
 
@@ -838,8 +848,9 @@ def _run_train(args):
             )
         except ValueError as e:
             message = str(e).splitlines()[0]
-            message = message.replace("`n_splits`", "`--cv`")
-            raise CLIError(message.replace("n_splits=", "--cv ")) from None
+            raise CLIError(
+                _in_flag_words(message, {"n_splits": "--cv"})
+            ) from None
     out = _prepare_out(args, f"{task}-{args.encoder}")
     keras.utils.set_random_seed(args.seed)
 
