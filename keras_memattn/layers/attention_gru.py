@@ -9,10 +9,23 @@ from keras_memattn import _validation
 from keras_memattn.layers import arelu
 from keras_memattn.layers.base_rnn import BaseRNN
 from keras_memattn.layers.base_rnn import check_use_cudnn
+from keras_memattn.layers.base_rnn import pop_implementation
 from keras_memattn.layers.base_rnn import split_last
 from keras_memattn.layers.base_rnn import step_matmul
 
 ARELU = "arelu"
+
+
+def _refuse_activation(kwargs, owner):
+    """Raises if `kwargs` holds `activation`, `keras.layers.GRU`'s name for
+    what these layers call `candidate_activation`."""
+    if "activation" in kwargs:
+        raise ValueError(
+            f"{owner} sets the candidate's activation with "
+            "`candidate_activation` (default 'arelu'; 'tanh' gives "
+            "keras.layers.GRU), not `activation`. "
+            f"Received: activation={kwargs['activation']!r}"
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_memattn")
@@ -69,6 +82,8 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         arelu_alpha: initial value of `arelu_alpha`. Defaults to `0.9`.
         arelu_beta: initial value of `arelu_beta`. Defaults to `2.0`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
+            `implementation`, an argument of `keras.layers.GRU`, is
+            accepted and has no effect.
 
     Call arguments:
         inputs: a 2D tensor `(batch, features)`.
@@ -115,6 +130,7 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         **kwargs,
     ):
         owner = type(self).__name__
+        _refuse_activation(kwargs, owner)
         units = _validation.positive_int("units", units, owner)
         dropout = _validation.rate("dropout", dropout, owner)
         recurrent_dropout = _validation.rate(
@@ -124,7 +140,7 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
             "arelu_alpha", arelu_alpha, owner
         )
         arelu_beta = _validation.finite_float("arelu_beta", arelu_beta, owner)
-        super().__init__(**kwargs)
+        super().__init__(**pop_implementation(kwargs))
         self.units = units
         self.uses_arelu = (
             isinstance(candidate_activation, str)
@@ -441,6 +457,8 @@ class AttentionGRU(BaseRNN):
             values are scaled by `1 + sigmoid(arelu_beta)`. Defaults to
             `2.0`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
+            `implementation`, an argument of `keras.layers.GRU`, is
+            accepted and has no effect.
 
     Call arguments:
         inputs: a 3D tensor `(batch, timesteps, features)`.
@@ -512,6 +530,8 @@ class AttentionGRU(BaseRNN):
         **kwargs,
     ):
         check_use_cudnn(use_cudnn, "AttentionGRU")
+        _refuse_activation(kwargs, "AttentionGRU")
+        pop_implementation(kwargs)
         cell = AttentionGRUCell(
             units,
             candidate_activation=candidate_activation,
@@ -551,7 +571,9 @@ class AttentionGRU(BaseRNN):
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
         if cell.uses_arelu:
-            cell._slopes = cell.arelu_slopes(sequences.dtype)
+            # In the compute dtype: integer inputs reach this point
+            # unconverted (autocasting converts floats only).
+            cell._slopes = cell.arelu_slopes()
         cell._weights_cache = cell.step_weights()
         try:
             return super().inner_loop(

@@ -214,6 +214,17 @@ def _expand(mask, like):
     return mask
 
 
+def pop_implementation(kwargs):
+    """Drops `implementation` from `kwargs`.
+
+    `keras.layers.LSTM` and `GRU` (and their cells) take it as a hint on
+    how to split a step into operations; the layers here compute each step
+    one way only, so they accept it, as drop-in replacements, and ignore it.
+    """
+    kwargs.pop("implementation", None)
+    return kwargs
+
+
 class BaseRNN(keras.layers.RNN):
     """`keras.layers.RNN` with the per-backend loop of this package.
 
@@ -252,25 +263,32 @@ class BaseRNN(keras.layers.RNN):
             "inputs", sequences.shape, 3, type(self).__name__
         )
         if initial_state is not None:
-            self._check_initial_state(initial_state)
+            self._check_initial_state(initial_state, sequences.shape[0])
+        first_mask = mask[0] if tree.is_nested(mask) else mask
+        if first_mask is not None:
+            _validation.padding_mask(sequences, first_mask, type(self).__name__)
         return super().call(
             sequences, initial_state=initial_state, mask=mask, training=training
         )
 
-    def _check_initial_state(self, initial_state):
-        """Raises unless `initial_state` matches the cell's `state_size`."""
+    def _check_initial_state(self, initial_state, batch_size=None):
+        """Raises unless `initial_state` matches the cell's `state_size` and
+        the batch size of the inputs (unknown sizes pass)."""
         sizes = self.cell.state_size
         sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
         states = tree.flatten(initial_state)
         shapes = [tuple(s.shape) for s in states]
         if len(states) != len(sizes) or any(
-            len(shape) != 2 or shape[-1] not in (None, size)
+            len(shape) != 2
+            or shape[-1] not in (None, size)
+            or (None not in (batch_size, shape[0]) and shape[0] != batch_size)
             for shape, size in zip(shapes, sizes)
         ):
             raise ValueError(
                 f"{type(self).__name__} expects `initial_state` to be "
                 f"{len(sizes)} tensor(s) of shape (batch, size) with sizes "
-                f"{sizes}. Received: initial_state with shapes {shapes}"
+                f"{sizes} and the batch size of the inputs ({batch_size}). "
+                f"Received: initial_state with shapes {shapes}"
             )
 
     def _use_unstack_loop(self):

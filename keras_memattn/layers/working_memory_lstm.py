@@ -8,6 +8,7 @@ from keras_memattn import _compat
 from keras_memattn import _validation
 from keras_memattn.layers.base_rnn import BaseRNN
 from keras_memattn.layers.base_rnn import check_use_cudnn
+from keras_memattn.layers.base_rnn import pop_implementation
 from keras_memattn.layers.base_rnn import split_last
 from keras_memattn.layers.base_rnn import step_matmul
 
@@ -82,6 +83,8 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
             `memory_bias` of shape `(3 * units,)` inside its `tanh`.
             Defaults to `False`, as in the paper.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
+            `implementation`, an argument of `keras.layers.LSTM`, is
+            accepted and has no effect.
 
     Call arguments:
         inputs: a 2D tensor `(batch, features)`.
@@ -135,7 +138,7 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
         recurrent_dropout = _validation.rate(
             "recurrent_dropout", recurrent_dropout, owner
         )
-        super().__init__(**kwargs)
+        super().__init__(**pop_implementation(kwargs))
         self.units = units
         self.activation = keras.activations.get(activation)
         self.recurrent_activation = keras.activations.get(recurrent_activation)
@@ -480,6 +483,8 @@ class WorkingMemoryLSTM(BaseRNN):
         use_memory_bias: whether the working-memory path has a bias
             `memory_bias` inside its `tanh`. Defaults to `False`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
+            `implementation`, an argument of `keras.layers.LSTM`, is
+            accepted and has no effect.
 
     Call arguments:
         inputs: a 3D tensor `(batch, timesteps, features)`.
@@ -550,6 +555,7 @@ class WorkingMemoryLSTM(BaseRNN):
         **kwargs,
     ):
         check_use_cudnn(use_cudnn, "WorkingMemoryLSTM")
+        pop_implementation(kwargs)
         cell = WorkingMemoryLSTMCell(
             units,
             activation=activation,

@@ -380,6 +380,32 @@ def test_numpy_scalar_arelu_arguments():
     assert layer.cell.arelu_beta_init == 1.0
 
 
+def test_activation_points_to_candidate_activation():
+    for cls in (AttentionGRU, AttentionGRUCell):
+        with pytest.raises(
+            ValueError,
+            match="with `candidate_activation`.*Received: activation='tanh'",
+        ):
+            cls(UNITS, activation="tanh")
+
+
+@pytest.mark.parametrize("loop", ["keras", "unstack"])
+def test_integer_inputs_compute_as_floats(loop):
+    # The AReLU slopes follow the compute dtype, not the inputs' dtype:
+    # integer slopes were an error on TensorFlow and JAX and truncated the
+    # slopes to (1, 0), a plain ReLU, on PyTorch.
+    ints = np.random.default_rng(0).integers(-3, 4, (BATCH, STEPS, FEATURES))
+    layer = AttentionGRU(UNITS, return_sequences=True)
+    layer.loop_implementation = loop
+    expected = _np(layer(ints.astype("float32")))
+    for dtype in ("int32", "uint8"):
+        values = np.abs(ints) if dtype == "uint8" else ints
+        want = expected if dtype == "int32" else _np(layer(np.abs(ints)))
+        np.testing.assert_allclose(
+            _np(layer(values.astype(dtype))), want, atol=1e-6
+        )
+
+
 def test_unknown_candidate_activation():
     with pytest.raises(ValueError, match="nope"):
         AttentionGRU(UNITS, candidate_activation="nope")

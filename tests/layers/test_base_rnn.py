@@ -205,12 +205,63 @@ def test_initial_state_of_wrong_count_or_width_is_rejected(layer_name, kwargs):
     )
     too_many = good + good[:1]
     too_wide = [np.zeros((2, sizes[0] + 5), "float32")] + good[1:]
-    for bad in (too_many, too_wide):
+    wrong_batch = [np.zeros((3, size), "float32") for size in sizes]
+    for bad in (too_many, too_wide, wrong_batch):
         shapes = re.escape(str([tuple(state.shape) for state in bad]))
         with pytest.raises(
             ValueError, match=rf"{layer_name} expects `initial_state`.*{shapes}"
         ):
             layer(x, initial_state=bad)
+
+
+@pytest.mark.parametrize("loop", ["keras", "unstack"])
+@pytest.mark.parametrize(
+    "layer_name,kwargs",
+    [
+        ("WorkingMemoryLSTM", {}),
+        ("AttentionGRU", {}),
+        ("MANNLayer", {"memory_size": 3, "memory_width": 2}),
+    ],
+)
+def test_mask_of_another_shape_is_rejected(layer_name, kwargs, loop):
+    # Without the check, a longer mask ran on PyTorch on its first steps,
+    # and the other backends failed inside their loops.
+    import keras_memattn.layers
+
+    layer = getattr(keras_memattn.layers, layer_name)(4, **kwargs)
+    layer.loop_implementation = loop
+    for shape in ((4, 7), (4, 5), (3, 6), (4, 6, 1)):
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                f"{layer_name}: `mask` must have the shape (batch, time) = "
+                f"(4, 6) of the inputs. Received: mask.shape={shape}"
+            ),
+        ):
+            layer(X, mask=np.ones(shape, bool))
+    for mask in (MASK, [MASK, None]):
+        assert layer(X, mask=mask).shape[0] == 4
+
+
+@pytest.mark.parametrize("layer_name", ["WorkingMemoryLSTM", "AttentionGRU"])
+def test_implementation_is_accepted_and_changes_nothing(layer_name):
+    # `keras.layers.LSTM`/`GRU` and their cells take `implementation`.
+    import keras_memattn.layers
+
+    cls = getattr(keras_memattn.layers, layer_name)
+    cell_cls = getattr(keras_memattn.layers, layer_name + "Cell")
+    reference = cls(4)
+    expected = ops.convert_to_numpy(reference(X))
+    for implementation in (1, 2):
+        layer = cls(4, implementation=implementation)
+        layer(X)
+        layer.set_weights(reference.get_weights())
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(layer(X)), expected, atol=1e-6
+        )
+        assert "implementation" not in layer.get_config()
+        cell = cell_cls(4, implementation=implementation)
+        assert "implementation" not in cell.get_config()
 
 
 @pytest.mark.parametrize("loop", ["keras", "unstack"])
