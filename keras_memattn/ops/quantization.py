@@ -176,11 +176,23 @@ def fixed_point(
     quantized = _sign(work) * code / (2.0**fraction_bits)
     if straight_through:
         bound = fixed_point_range(word_length, integer_bits)
-        clipped = ops.clip(work, -bound, bound)
+        clipped = _saturate(work, bound)
         quantized = clipped + ops.stop_gradient(quantized - clipped)
     else:
         quantized = ops.stop_gradient(quantized)
     return ops.cast(quantized, out_dtype)
+
+
+def _saturate(x, bound):
+    """`clip(x, -bound, bound)` with gradient 1 for `|x| <= bound`, 0 outside.
+
+    The gradient of `ops.clip` at the bound itself depends on the backend
+    (JAX splits it between `x` and the bound, giving 0.5), and sums of grid
+    values land on the bound often.
+    """
+    return ops.where(
+        ops.abs(x) <= bound, x, ops.stop_gradient(ops.clip(x, -bound, bound))
+    )
 
 
 def binary(x, straight_through=True):
@@ -208,7 +220,7 @@ def binary(x, straight_through=True):
     work = ops.cast(x, _work_dtype(x))
     quantized = _sign(work)
     if straight_through:
-        clipped = ops.clip(work, -1.0, 1.0)
+        clipped = _saturate(work, 1.0)
         quantized = clipped + ops.stop_gradient(quantized - clipped)
     else:
         quantized = ops.stop_gradient(quantized)
@@ -331,7 +343,7 @@ def fixed_point_dot(
     for term in terms[1:]:
         # Both operands are on the grid, so the sum is too: only the
         # saturation acts, with the clipped straight-through gradient.
-        total = ops.clip(total + term, -bound, bound)
+        total = _saturate(total + term, bound)
     return total
 
 
