@@ -133,8 +133,9 @@ def content_weights(
     Args:
         keys: tensor of shape `(..., D)`.
         memory: tensor of shape `(..., N, D)`.
-        strength: key strength $\\beta \\ge 0$, of shape `(..., 1)` (or
-            anything that broadcasts against `(..., N)`).
+        strength: key strength $\\beta \\ge 0$, a scalar or of shape
+            `(..., 1)` with the rank of the weights `(..., N)`, so that it
+            broadcasts over the slots only.
         kind: similarity, one of `"cosine"`, `"dot"`, `"hamming"`.
         mask: optional boolean tensor broadcastable to `(..., N)`; slots
             where it is False get zero weight (a row with no allowed slot
@@ -157,6 +158,19 @@ def content_weights(
     """
     sim = similarity(keys, memory, kind=kind, epsilon=epsilon, **hamming_kwargs)
     strength = ops.cast(ops.convert_to_tensor(strength), sim.dtype)
+    if len(strength.shape) >= 1 and (
+        len(strength.shape) != len(sim.shape)
+        or strength.shape[-1] not in (1, None)
+    ):
+        # A per-example `(batch,)` strength would otherwise broadcast over
+        # the slots.
+        raise ValueError(
+            "content_weights: `strength` must be a scalar or have shape "
+            "(..., 1) with the rank of the weights (..., N), so that it "
+            "broadcasts over the slots only. "
+            f"Received: strength.shape={tuple(strength.shape)}, weights of "
+            f"shape {tuple(sim.shape)}"
+        )
     return masked_softmax(strength * sim, mask=mask, axis=-1)
 
 

@@ -1,3 +1,5 @@
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -344,4 +346,27 @@ def test_sharpen_rejects_gamma_that_broadcasts_over_the_slots():
     by_row = _np(addressing.sharpen(weights, np.full((2, 1), 3.0, "float32")))
     np.testing.assert_allclose(
         _np(addressing.sharpen(weights, 3.0)), by_row, rtol=1e-6
+    )
+
+
+def test_content_weights_rejects_strength_that_broadcasts_over_the_slots():
+    keys = np.array([[1.0, 0.0], [1.0, 0.0]], "float32")
+    memory = np.array([[[1.0, 0.0], [0.0, 1.0]]] * 2, "float32")
+    # With 2 examples and 2 slots, a (batch,) strength used to run and
+    # scale the slots instead of the examples.
+    for strength in (np.array([0.0, 100.0]), np.ones((2, 2)), np.ones((3,))):
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                f"Received: strength.shape={strength.shape}, weights of "
+                "shape (2, 2)"
+            ),
+        ):
+            addressing.content_weights(keys, memory, strength)
+    by_row = _np(addressing.content_weights(keys, memory, [[0.0], [100.0]]))
+    np.testing.assert_allclose(by_row, [[0.5, 0.5], [1.0, 0.0]], atol=1e-6)
+    np.testing.assert_allclose(
+        _np(addressing.content_weights(keys, memory, 100.0)),
+        [[1.0, 0.0], [1.0, 0.0]],
+        atol=1e-6,
     )
