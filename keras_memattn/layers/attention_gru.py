@@ -152,8 +152,10 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
             else keras.activations.get(candidate_activation)
         )
         self.recurrent_activation = keras.activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.reset_after = bool(reset_after)
+        self.use_bias = _validation.boolean("use_bias", use_bias, owner)
+        self.reset_after = _validation.boolean(
+            "reset_after", reset_after, owner
+        )
         self.arelu_alpha_init = float(arelu_alpha)
         self.arelu_beta_init = float(arelu_beta)
 

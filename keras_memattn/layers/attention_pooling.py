@@ -158,7 +158,7 @@ class AttentionPooling(keras.layers.Layer):
         self.units = units
         self.score = score
         self.num_heads = num_heads
-        self.use_bias = bool(use_bias)
+        self.use_bias = _validation.boolean("use_bias", use_bias, owner)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)

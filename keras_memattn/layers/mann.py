@@ -234,13 +234,15 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
             )
         self.activation = keras.activations.get(activation)
         self.recurrent_activation = keras.activations.get(recurrent_activation)
-        self.use_bias = use_bias
+        self.use_bias = _validation.boolean("use_bias", use_bias, name)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(
             recurrent_initializer
         )
         self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.unit_forget_bias = unit_forget_bias
+        self.unit_forget_bias = _validation.boolean(
+            "unit_forget_bias", unit_forget_bias, name
+        )
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = keras.regularizers.get(
             recurrent_regularizer

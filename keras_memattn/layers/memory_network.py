@@ -278,7 +278,7 @@ class MemoryNetwork(keras.layers.Layer):
                 f"({self.embedding_dim}). Received: relu_units="
                 f"{self.relu_units}"
             )
-        self.tie_answer = bool(tie_answer)
+        self.tie_answer = _validation.boolean("tie_answer", tie_answer, owner)
         if self.tie_answer and self.output_dim not in (
             None,
             self.vocabulary_size,
@@ -291,13 +291,19 @@ class MemoryNetwork(keras.layers.Layer):
             )
         seed = _validation.optional_seed("seed", seed, owner)
         super().__init__(**kwargs)
-        self.linear_start = bool(linear_start)
+        self.linear_start = _validation.boolean(
+            "linear_start", linear_start, owner
+        )
         self.seed = seed
         self.seed_generator = (
             keras.random.SeedGenerator(seed) if self.temporal_noise else None
         )
-        self.position_encoding = bool(position_encoding)
-        self.temporal_encoding = bool(temporal_encoding)
+        self.position_encoding = _validation.boolean(
+            "position_encoding", position_encoding, owner
+        )
+        self.temporal_encoding = _validation.boolean(
+            "temporal_encoding", temporal_encoding, owner
+        )
         self.activation = (
             None if activation is None else keras.activations.get(activation)
         )

@@ -189,7 +189,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         self.dropout = dropout
         self.output_dim = output_dim
         self.window = window
-        self.use_bias = bool(use_bias)
+        self.use_bias = _validation.boolean("use_bias", use_bias, owner)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)

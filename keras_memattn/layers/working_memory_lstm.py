@@ -142,9 +142,13 @@ class WorkingMemoryLSTMCell(keras.layers.Layer, _compat.DropoutRNNCell):
         self.units = units
         self.activation = keras.activations.get(activation)
         self.recurrent_activation = keras.activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.use_memory_bias = bool(use_memory_bias)
-        self.unit_forget_bias = bool(unit_forget_bias)
+        self.use_bias = _validation.boolean("use_bias", use_bias, owner)
+        self.use_memory_bias = _validation.boolean(
+            "use_memory_bias", use_memory_bias, owner
+        )
+        self.unit_forget_bias = _validation.boolean(
+            "unit_forget_bias", unit_forget_bias, owner
+        )
 
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(
