@@ -10,6 +10,7 @@ from keras_memattn import _validation
 from keras_memattn.layers.base_rnn import BaseRNN
 from keras_memattn.layers.base_rnn import split_last
 from keras_memattn.ops import addressing as addressing_ops
+from keras_memattn.ops.masking import masked_softmax
 
 CONTROLLERS = ("lstm", "dense")
 ADDRESSING_MODES = ("content", "ntm")
@@ -391,7 +392,7 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
         pos = m + 1
         if self.addressing == "ntm":
             params["gate"] = ops.sigmoid(block[..., pos : pos + 1])
-            params["shift"] = ops.softmax(
+            params["shift"] = masked_softmax(
                 block[..., pos + 1 : pos + 1 + n_shift], axis=-1
             )
             pos += 1 + n_shift

@@ -312,7 +312,7 @@ def sharpen(weights, gamma, epsilon=1e-6):
         )
     epsilon = _validation.positive_float("epsilon", epsilon, "sharpen")
     logits = gamma * ops.log(ops.maximum(weights, 0.0) + epsilon)
-    return ops.softmax(logits, axis=-1)
+    return masked_softmax(logits, axis=-1)
 
 
 def ntm_weights(

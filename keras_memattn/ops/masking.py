@@ -36,6 +36,19 @@ def large_negative(dtype):
     return -1.0e9
 
 
+def _softmax(x, axis):
+    """`ops.softmax`, without its warning when `axis` has size 1.
+
+    Keras warns that a softmax over one value is constant and suggests a
+    sigmoid. Here one position is a legitimate case (a one-step sequence,
+    a memory of one slot), whose weight is 1: `x * 0 + 1` keeps the
+    softmax's zero gradient and its NaN for a non-finite logit.
+    """
+    if x.shape[axis] == 1:
+        return x * 0.0 + 1.0
+    return ops.softmax(x, axis=axis)
+
+
 def masked_softmax(logits, mask=None, axis=-1):
     """Softmax over `axis` that ignores masked positions.
 
@@ -76,7 +89,7 @@ def masked_softmax(logits, mask=None, axis=-1):
         empty = x if mask is None else ops.where(mask, x, 0.0)
         return ops.cast(empty, in_dtype)
     if mask is None:
-        return ops.cast(ops.softmax(x, axis=axis), in_dtype)
+        return ops.cast(_softmax(x, axis), in_dtype)
     mask = ops.cast(mask, "bool")
     # Shift each row so that its largest unmasked logit is 0 (softmax does
     # not change); the masked fill is then far below every unmasked logit,
@@ -91,7 +104,7 @@ def masked_softmax(logits, mask=None, axis=-1):
     x = ops.where(
         mask, x - ops.stop_gradient(row_max), large_negative(work_dtype)
     )
-    weights = ops.softmax(x, axis=axis)
+    weights = _softmax(x, axis)
     # Exact zeros at masked positions, including every position of a row
     # with nothing unmasked, where the softmax above is uniform.
     weights = ops.where(mask, weights, 0.0)

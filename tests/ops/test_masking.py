@@ -90,3 +90,35 @@ def test_zero_length_axis_gives_an_empty_result(with_mask):
     mask = ops.zeros((2, 1, 0), "bool") if with_mask else None
     got = masked_softmax(logits, mask)
     assert tuple(got.shape) == (2, 3, 0)
+
+
+def test_one_position_gets_weight_one_without_a_warning():
+    # `keras.ops.softmax` warns for an axis of size 1 (one-step sequences,
+    # one memory slot), suggesting a sigmoid was meant.
+    import warnings
+
+    from keras_memattn.layers import AttentionPooling
+    from keras_memattn.layers import MultiHeadSelfAttention
+    from keras_memattn.ops import sharpen
+
+    logits = np.array([[[0.5], [-2.0]]], "float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        np.testing.assert_array_equal(
+            ops.convert_to_numpy(masked_softmax(logits)), np.ones((1, 2, 1))
+        )
+        masked = masked_softmax(logits, np.array([[[True], [False]]]))
+        np.testing.assert_array_equal(
+            ops.convert_to_numpy(masked), [[[1], [0]]]
+        )
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(sharpen(np.array([[0.3]]), 2.0)), [[1.0]]
+        )
+        x = np.ones((2, 1, 4), "float32")
+        attention = MultiHeadSelfAttention(2, 2)
+        attention.attention_implementation = "explicit"
+        attention(x)
+        AttentionPooling()(x)
+    # Not finite in, not finite out, as `ops.softmax` gives.
+    nan = ops.convert_to_numpy(masked_softmax(np.array([[np.nan]], "float32")))
+    assert np.isnan(nan).all()
