@@ -218,6 +218,9 @@ class MultiHeadSelfAttention(keras.layers.Layer):
                 f"{type(self).__name__}: the last dimension of `inputs` must "
                 f"be known. Received: inputs.shape={tuple(input_shape)}"
             )
+        # Later calls with another rank or width fail with Keras' message
+        # naming the shapes, not inside a matrix product.
+        self.input_spec = keras.InputSpec(ndim=3, axes={-1: features})
         out_dim = self.output_dim or features
         blocks = self._block_sizes()
 

@@ -388,6 +388,14 @@ def test_bad_arguments(kwargs, match):
 def test_bad_input_rank_and_implementation():
     with pytest.raises(ValueError, match="rank 3"):
         MultiHeadSelfAttention(2, 4)(np.zeros((2, 8), "float32"))
+    # After build, another rank or width is Keras' input-spec error (it
+    # used to be the backend's error from a matrix product).
+    built = MultiHeadSelfAttention(2, 4)
+    built(np.zeros((2, 5, 8), "float32"))
+    with pytest.raises(ValueError, match=r"axis -1 .* value 8.*\(2, 5, 6\)"):
+        built(np.zeros((2, 5, 6), "float32"))
+    with pytest.raises(ValueError, match="expected ndim=3, found ndim=4"):
+        built(np.zeros((2, 5, 3, 8), "float32"))
     layer = MultiHeadSelfAttention(2, 4)
     layer.attention_implementation = "flash"
     with pytest.raises(ValueError, match="attention_implementation='flash'"):
