@@ -137,6 +137,9 @@ class MultiHeadSelfAttention(keras.layers.Layer):
           `|i - j| < s`, so `window=w` equals `sliding_window=w + 1`.
         - Only self-attention over the time axis; for cross-attention or
           other `attention_axes` use `keras.layers.MultiHeadAttention`.
+        - The output width is `output_dim`, an integer, where
+          `keras.layers.MultiHeadAttention` has `output_shape` (an integer
+          or a tuple); passing `output_shape` is an error that says so.
     """
 
     # Which attention path runs when no weights are returned and no dropout
@@ -166,6 +169,13 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         **kwargs,
     ):
         owner = type(self).__name__
+        if "output_shape" in kwargs:
+            raise ValueError(
+                f"{owner}: the output width is `output_dim` (an integer), "
+                "what `keras.layers.MultiHeadAttention` calls "
+                f"`output_shape`. Received: output_shape="
+                f"{kwargs['output_shape']!r}"
+            )
         num_heads = _validation.positive_int("num_heads", num_heads, owner)
         key_dim = _validation.positive_int("key_dim", key_dim, owner)
         value_dim = _validation.optional_positive_int(
@@ -551,6 +561,10 @@ class MultiHeadSelfAttention(keras.layers.Layer):
     ):
         if mask is not None:
             self._check_padding_mask(inputs, mask)
+        if attention_mask is not None and hasattr(attention_mask, "shape"):
+            # Checked when a functional model is built, not only when it
+            # first runs.
+            self._check_attention_mask(inputs, attention_mask)
         shape = self.compute_output_shape(inputs.shape)
         output = keras.KerasTensor(shape, dtype=self.compute_dtype)
         if not return_attention_scores:

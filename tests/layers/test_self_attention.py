@@ -385,6 +385,13 @@ def test_bad_arguments(kwargs, match):
         MultiHeadSelfAttention(**kwargs)
 
 
+def test_output_shape_points_to_output_dim():
+    with pytest.raises(
+        ValueError, match="is `output_dim`.*Received: output_shape=6"
+    ):
+        MultiHeadSelfAttention(2, 4, output_shape=6)
+
+
 def test_bad_input_rank_and_implementation():
     with pytest.raises(ValueError, match="rank 3"):
         MultiHeadSelfAttention(2, 4)(np.zeros((2, 8), "float32"))
@@ -411,6 +418,15 @@ def test_attention_mask_of_wrong_shape_is_rejected(shape):
         ValueError, match=rf"attention_mask.shape={re.escape(str(shape))}"
     ):
         layer(X, attention_mask=np.ones(shape, bool))
+    if shape[1:] == (6, 6):
+        return  # Only the batch size is wrong, unknown symbolically.
+    # Symbolically too: the model used to build and fail in `predict`.
+    inputs = keras.Input((6, 8))
+    with pytest.raises(
+        ValueError,
+        match=rf"attention_mask.shape={re.escape(str((None,) + shape[1:]))}",
+    ):
+        layer(inputs, attention_mask=keras.Input(shape[1:], dtype="bool"))
 
 
 @pytest.mark.parametrize("shape", [(3, 6, 8), (3, 5), (3,)])
