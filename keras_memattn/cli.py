@@ -22,6 +22,7 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -336,12 +337,36 @@ def _in_flag_words(message, flags):
     """`message` with the Python arguments it names written as flags.
 
     `flags` maps argument names to flags: "`name`" becomes "`--flag`"
-    and "name=value" becomes "--flag value".
+    and "name=value" becomes "--flag value" (not inside a longer name:
+    "recurrent_dropout=" stays).
     """
     for argument, flag in flags.items():
         message = message.replace(f"`{argument}`", f"`{flag}`")
-        message = message.replace(f"{argument}=", f"{flag} ")
+        message = re.sub(rf"(?<![\w.]){argument}=", f"{flag} ", message)
     return message
+
+
+# What `memattn train` passes to `TextVectorizer` and `text_classifier`,
+# each from the flag of the same name; their errors name the flags.
+_MODEL_FLAGS = {
+    name: "--" + name.replace("_", "-")
+    for name in (
+        "encoder",
+        "embedding_dim",
+        "units",
+        "bidirectional",
+        "pooling",
+        "dropout",
+        "num_heads",
+        "wide_ngrams",
+        "wide_buckets",
+        "max_tokens",
+        "sequence_length",
+        "subword_ngrams",
+        "subword_buckets",
+        "max_subwords",
+    )
+}
 
 
 def _file_error(message):
@@ -673,12 +698,14 @@ def _check_encoder_options(args):
 
 
 @contextlib.contextmanager
-def _as_cli_error(*errors):
-    """Re-raises `errors` as a one-line `CLIError` (exit status 2)."""
+def _as_cli_error(*errors, flags=None):
+    """Re-raises `errors` as a one-line `CLIError` (exit status 2), with
+    the arguments in `flags` (see `_in_flag_words`) written as flags."""
     try:
         yield
     except errors as e:
-        raise CLIError(" ".join(str(e).split())) from None
+        message = " ".join(str(e).split())
+        raise CLIError(_in_flag_words(message, flags or {})) from None
 
 
 def _check_labels(labels, what):
@@ -699,7 +726,7 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
     from keras_memattn import datasets
     from keras_memattn import models
 
-    with _as_cli_error(ValueError):
+    with _as_cli_error(ValueError, flags=_MODEL_FLAGS):
         vectorizer = datasets.TextVectorizer(
             max_tokens=args.max_tokens,
             sequence_length=args.sequence_length,
@@ -717,7 +744,7 @@ def _fit_and_score(train, val, test, class_names, args, log_dir=None):
         n_val = len(y_val) - len(y_val) % shards
         x_train, y_train = x_train[:n_train], y_train[:n_train]
         x_val, y_val = x_val[:n_val], y_val[:n_val]
-    with _as_cli_error(ValueError):
+    with _as_cli_error(ValueError, flags=_MODEL_FLAGS):
         model = models.text_classifier(
             encoder=args.encoder,
             embedding_dim=args.embedding_dim,

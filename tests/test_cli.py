@@ -299,6 +299,25 @@ def test_bad_files_leave_nothing_behind(tmp_path, capsys):
         "single class",
         created=str(out),
     )
+    _assert_one_line_error(
+        capsys,
+        [
+            "train",
+            "--train",
+            str(_write_tsv(tmp_path / "train.tsv")),
+            "--label-column",
+            "sentence",
+            "--text-column",
+            "sentence",
+            "--cv",
+            "2",
+            "--out",
+            str(out),
+        ],
+        "`--label-column` and `--text-column` must be different columns. "
+        "Received: --label-column 'sentence', --text-column 'sentence'",
+        created=str(out),
+    )
 
 
 @pytest.mark.skipif(
@@ -527,9 +546,19 @@ def test_value_error_while_building_the_model_is_one_line(
     _assert_one_line_error(
         capsys,
         [*argv, "--out", str(out)],
-        "text_classifier: no. Received: units=4",
+        # The flag, not the Python argument.
+        "text_classifier: no. Received: --units 4",
     )
     assert not (tmp_path / "new").exists()
+
+
+def test_model_argument_errors_name_the_flags(tmp_path, capsys):
+    argv = _train_args(tmp_path, "--cv", "2", "--max-train", "8")
+    _assert_one_line_error(
+        capsys,
+        [*argv, "--encoder", "self_attention", "--units", "10"],
+        "Received: --units 10, --num-heads 4",
+    )
 
 
 def test_more_folds_than_examples(tmp_path, capsys):

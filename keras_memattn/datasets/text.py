@@ -608,6 +608,12 @@ def load_text_classification(
         header = None
     label_index = _column_index("label_column", label_column, header, path)
     text_index = _column_index("text_column", text_column, header, path)
+    if label_index == text_index:
+        raise ValueError(
+            "`label_column` and `text_column` must be different columns. "
+            f"Received: label_column={label_column!r}, "
+            f"text_column={text_column!r} (both column {label_index})"
+        )
     if not rows:
         raise ValueError(f"{path} has no data rows.")
     texts, raw_labels = [], []

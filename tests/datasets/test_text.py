@@ -198,6 +198,13 @@ def test_load_text_classification_errors(tmp_path):
         datasets.load_text_classification(path, class_names=["0"])
     with pytest.raises(ValueError, match="integer index"):
         datasets.load_text_classification(path, has_header=False)
+    # The same column twice used to train texts to predict themselves.
+    with pytest.raises(
+        ValueError, match=r"different columns.*\(both column 1\)"
+    ):
+        datasets.load_text_classification(
+            path, label_column="text", text_column="text"
+        )
     # A negative index used to fail with a bare IndexError.
     with pytest.raises(ValueError, match="Received: label_column=-5"):
         datasets.load_text_classification(
