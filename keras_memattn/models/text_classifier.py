@@ -613,8 +613,9 @@ def text_classifier(
             `"self_attention"`), `"mean"` (masked average) or `"max"`
             (`MaskedMaxPooling`, max over the unpadded steps). Defaults to
             `"attention"`.
-        dropout: dropout rate on the embeddings, on the encoder's inputs and
-            on the pooled vector. Defaults to 0.
+        dropout: dropout rate on the embeddings and on the pooled vector,
+            and inside the encoder: on the inputs of a recurrent layer, on
+            the attention weights of `"self_attention"`. Defaults to 0.
         num_heads: heads of the `"self_attention"` encoder. Defaults to 4.
         sequence_length: fixed input length, or `None` for any length.
             With a vectorizer, its `sequence_length` (the default; another
