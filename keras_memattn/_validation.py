@@ -47,6 +47,16 @@ def non_negative_int(name, value, owner=None):
     return int(value)
 
 
+def renamed(kwargs, keras_name, name, owner, detail):
+    """Raises if `kwargs` holds `keras_name`, the Keras name of what the
+    layer calls `name`; `detail` says how it is given here."""
+    if keras_name in kwargs:
+        raise ValueError(
+            f"{_prefix(owner)}`{keras_name}` is named `{name}` here "
+            f"({detail}). Received: {keras_name}={kwargs[keras_name]!r}"
+        )
+
+
 def boolean(name, value, owner=None):
     """Returns `value` as a bool, or raises if it is not one.
 

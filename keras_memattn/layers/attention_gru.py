@@ -18,14 +18,14 @@ ARELU = "arelu"
 
 def _refuse_activation(kwargs, owner):
     """Raises if `kwargs` holds `activation`, `keras.layers.GRU`'s name for
-    what these layers call `candidate_activation`."""
-    if "activation" in kwargs:
-        raise ValueError(
-            f"{owner} sets the candidate's activation with "
-            "`candidate_activation` (default 'arelu'; 'tanh' gives "
-            "keras.layers.GRU), not `activation`. "
-            f"Received: activation={kwargs['activation']!r}"
-        )
+    `candidate_activation`."""
+    _validation.renamed(
+        kwargs,
+        "activation",
+        "candidate_activation",
+        owner,
+        "default 'arelu'; 'tanh' gives keras.layers.GRU",
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_memattn")

@@ -169,13 +169,9 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         **kwargs,
     ):
         owner = type(self).__name__
-        if "output_shape" in kwargs:
-            raise ValueError(
-                f"{owner}: the output width is `output_dim` (an integer), "
-                "what `keras.layers.MultiHeadAttention` calls "
-                f"`output_shape`. Received: output_shape="
-                f"{kwargs['output_shape']!r}"
-            )
+        _validation.renamed(
+            kwargs, "output_shape", "output_dim", owner, "an integer"
+        )
         num_heads = _validation.positive_int("num_heads", num_heads, owner)
         key_dim = _validation.positive_int("key_dim", key_dim, owner)
         value_dim = _validation.optional_positive_int(

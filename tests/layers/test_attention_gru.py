@@ -384,7 +384,9 @@ def test_activation_points_to_candidate_activation():
     for cls in (AttentionGRU, AttentionGRUCell):
         with pytest.raises(
             ValueError,
-            match="with `candidate_activation`.*Received: activation='tanh'",
+            match="`activation` is named `candidate_activation` here "
+            r"\(default 'arelu'; 'tanh' gives keras.layers.GRU\). "
+            "Received: activation='tanh'",
         ):
             cls(UNITS, activation="tanh")
 

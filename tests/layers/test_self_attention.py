@@ -387,7 +387,11 @@ def test_bad_arguments(kwargs, match):
 
 def test_output_shape_points_to_output_dim():
     with pytest.raises(
-        ValueError, match="is `output_dim`.*Received: output_shape=6"
+        ValueError,
+        match=re.escape(
+            "`output_shape` is named `output_dim` here (an integer). "
+            "Received: output_shape=6"
+        ),
     ):
         MultiHeadSelfAttention(2, 4, output_shape=6)
 
