@@ -54,11 +54,14 @@ def data_parallel(devices=None):
         )
     if devices is None:
         devices = keras.distribution.list_devices()
-    elif isinstance(devices, str) or not list(devices):
+    elif not isinstance(devices, str):
+        # Once: a generator read twice would be empty the second time.
+        devices = list(devices)
+    if isinstance(devices, str) or not devices:
         # A lone string would become a mesh of its characters, and Keras
         # reads an empty list as "all devices".
         raise ValueError(
             "`devices` must be None or a non-empty list of device names, "
             f"e.g. ['cpu:0', 'cpu:1']. Received: devices={devices!r}"
         )
-    return keras.distribution.DataParallel(devices=list(devices))
+    return keras.distribution.DataParallel(devices=devices)

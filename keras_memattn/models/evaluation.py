@@ -46,7 +46,8 @@ def classification_metrics(y_true, y_pred, class_names=None):
 
     Raises:
         ValueError: if the labels are scores or one-hot rows rather than
-            class ids, the two arrays differ in length, or they are empty.
+            class ids, the two arrays differ in length, they are empty, or
+            a label has no entry in `class_names`.
 
     Example:
 
@@ -67,7 +68,20 @@ def classification_metrics(y_true, y_pred, class_names=None):
             "score. Received: y_true.shape=(0,)"
         )
     if class_names is not None:
+        if isinstance(class_names, (str, bytes)):
+            raise ValueError(
+                "`class_names` must be a list of names, one per class, not "
+                f"one string. Received: class_names={class_names!r}"
+            )
         labels = np.arange(len(class_names))
+        outside = np.setdiff1d(np.union1d(y_true, y_pred), labels)
+        if outside.size:
+            # They would silently drop out of the macro-F1 and the report.
+            raise ValueError(
+                f"Labels {outside.tolist()} have no entry in `class_names` "
+                f"(ids 0 to {len(class_names) - 1}). Received: "
+                f"class_names={list(class_names)!r}"
+            )
     else:
         labels = np.union1d(y_true, y_pred)
     f1 = []

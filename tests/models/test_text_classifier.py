@@ -317,6 +317,13 @@ def test_classification_metrics_reject_scores_and_one_hot_labels():
     # An accuracy of no examples is not 0.
     with pytest.raises(ValueError, match="hold no examples"):
         models.classification_metrics([], [])
+    # A label outside `class_names` used to drop out of the macro-F1.
+    with pytest.raises(
+        ValueError, match=r"Labels \[2\] have no entry in `class_names`"
+    ):
+        models.classification_metrics([0, 1, 2, 2], [0, 1, 0, 0], ["a", "b"])
+    with pytest.raises(ValueError, match="not one string"):
+        models.classification_metrics([0, 1], [0, 1], "ab")
     # (n, 1) labels and whole-number floats are class ids.
     metrics = models.classification_metrics(
         np.array([[0], [1], [1]]), np.array([0.0, 1.0, 0.0])
@@ -334,6 +341,21 @@ def test_data_parallel_rejects_a_string_or_no_devices(devices):
         pytest.skip("data_parallel is for the JAX backend")
     with pytest.raises(ValueError, match="`devices` must be"):
         models.data_parallel(devices)
+
+
+def test_data_parallel_reads_a_generator_of_devices_once(monkeypatch):
+    if keras.backend.backend() != "jax":
+        pytest.skip("data_parallel is for the JAX backend")
+    # The emptiness check used to use the generator up, leaving Keras an
+    # empty list, which it reads as "every device".
+    received = []
+    monkeypatch.setattr(
+        keras.distribution,
+        "DataParallel",
+        lambda devices: received.append(devices),
+    )
+    models.data_parallel(d for d in ["cpu:0"])
+    assert received == [["cpu:0"]]
 
 
 def test_memory_task_models_check_their_arguments():
