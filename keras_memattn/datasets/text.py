@@ -16,6 +16,7 @@ import tarfile
 
 import numpy as np
 
+from keras_memattn import _validation
 from keras_memattn.datasets._files import find_file
 
 SST2_CLASSES = ("negative", "positive")
@@ -227,6 +228,7 @@ def load_trec(data_dir=None, fine=False):
     print(data["class_names"][data["train"][1][0]])
     ```
     """
+    fine = _validation.boolean("fine", fine, "load_trec")
     splits = {}
     for split, name in (
         ("train", "train_5500.label"),
@@ -546,6 +548,13 @@ def load_text_classification(
         )
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such file: {path}")
+    has_header = _validation.boolean("has_header", has_header)
+    if isinstance(class_names, (str, bytes)):
+        # A string would be read as a list of its characters.
+        raise ValueError(
+            "`class_names` must be a list of label values, not one string. "
+            f"Received: class_names={class_names!r}"
+        )
     if delimiter is None:
         delimiter = "," if path.lower().endswith(".csv") else "\t"
     if not isinstance(delimiter, str) or len(delimiter) != 1:

@@ -205,21 +205,29 @@ class TextVectorizer:
         self.max_sequence_length = _validation.positive_int(
             "max_sequence_length", max_sequence_length, "TextVectorizer"
         )
-        self.lowercase = bool(lowercase)
+        self.lowercase = _validation.boolean(
+            "lowercase", lowercase, "TextVectorizer"
+        )
         if subword_ngrams is not None:
-            subword_ngrams = tuple(subword_ngrams)
-            if len(subword_ngrams) != 2 or not (
+            pair = (
+                tuple(subword_ngrams)
+                if isinstance(subword_ngrams, (list, tuple, np.ndarray))
+                else ()
+            )
+            if len(pair) != 2 or not (
                 all(
-                    isinstance(n, int) and not isinstance(n, bool)
-                    for n in subword_ngrams
+                    isinstance(n, numbers.Integral) and not isinstance(n, bool)
+                    for n in pair
                 )
-                and 1 <= subword_ngrams[0] <= subword_ngrams[1]
+                and 1 <= pair[0] <= pair[1]
             ):
                 raise ValueError(
                     "`subword_ngrams` must be None or a pair of integers "
                     "(min_n, max_n) with 1 <= min_n <= max_n. "
                     f"Received: subword_ngrams={subword_ngrams!r}"
                 )
+            # Python ints, so that `get_config` stays JSON-able.
+            subword_ngrams = tuple(int(n) for n in pair)
         self.subword_ngrams = subword_ngrams
         self.subword_buckets = _validation.positive_int(
             "subword_buckets", subword_buckets, "TextVectorizer"

@@ -34,6 +34,8 @@ def test_trec_coarse_and_fine():
     # The one byte that is not UTF-8 is read, not dropped.
     assert any("sister\xf0city" in t for t in data["train"][0])
     assert not any(":" in t.split(" ")[0] for t in data["test"][0][:20])
+    with pytest.raises(ValueError, match="Received: fine='False'"):
+        datasets.load_trec(fine="False")
     fine = datasets.load_trec(fine=True)
     assert len(fine["class_names"]) == 50
     assert fine["train"][1].max() == 49
@@ -198,6 +200,11 @@ def test_load_text_classification_errors(tmp_path):
         datasets.load_text_classification(path, class_names=["0"])
     with pytest.raises(ValueError, match="integer index"):
         datasets.load_text_classification(path, has_header=False)
+    # A string of labels used to be read as a list of its characters.
+    with pytest.raises(ValueError, match="not one string"):
+        datasets.load_text_classification(path, class_names="10")
+    with pytest.raises(ValueError, match="Received: has_header='no'"):
+        datasets.load_text_classification(path, has_header="no")
     # The same column twice used to train texts to predict themselves.
     with pytest.raises(
         ValueError, match=r"different columns.*\(both column 1\)"

@@ -214,6 +214,22 @@ def test_refit_starts_again_and_arguments_are_checked():
     assert vectorizer.encode(["a b"], sequence_length=5).shape == (1, 5)
 
 
+def test_flag_and_subword_arguments_are_checked():
+    # "False" used to count as true.
+    with pytest.raises(ValueError, match="Received: lowercase='False'"):
+        TextVectorizer(lowercase="False")
+    # An int used to be a TypeError from `tuple(3)`.
+    for bad in (3, (3,), (5, 3), (0, 2), (2.0, 3)):
+        with pytest.raises(
+            ValueError, match=re.escape(f"Received: subword_ngrams={bad!r}")
+        ):
+            TextVectorizer(subword_ngrams=bad)
+    # NumPy integers are integers.
+    numpy_pair = TextVectorizer(subword_ngrams=(np.int64(3), np.int64(5)))
+    assert numpy_pair.subword_ngrams == (3, 5)
+    assert type(numpy_pair.get_config()["subword_ngrams"][0]) is int
+
+
 def test_errors_name_the_value_received():
     with pytest.raises(ValueError, match=r"Received: repeated entries \['a'\]"):
         TextVectorizer(vocabulary=["a", "b", "a"])
