@@ -400,8 +400,16 @@ def add_naive_bayes(
         vocab_size + num_buckets, num_classes, alpha, name="naive_bayes"
     )
 
-    def hashed(ids):
+    def hashed(ids, name):
         ids = np.asarray(ops.convert_to_numpy(ids))
+        words = ids[..., 0] if ids.ndim == 3 else ids
+        if words.size and words.max() >= vocab_size:
+            # Larger ids would land among the hashed n-gram features.
+            raise ValueError(
+                f"{owner}: the word ids of `{name}` must be below "
+                f"`vocab_size`. Received: vocab_size={vocab_size}, largest "
+                f"id {int(words.max())}"
+            )
         return np.concatenate(
             [
                 ops.convert_to_numpy(ngrams(ids[i : i + batch_size]))
@@ -409,9 +417,25 @@ def add_naive_bayes(
             ]
         )
 
-    naive_bayes.adapt(hashed(x), y)
+    if validation_data is not None and (
+        not isinstance(validation_data, (tuple, list))
+        or len(validation_data) != 2
+    ):
+        raise ValueError(
+            f"{owner}: `validation_data` must be a pair (ids, labels). "
+            f"Received: validation_data of type "
+            f"{type(validation_data).__name__}"
+            + (
+                f" with {len(validation_data)} items"
+                if isinstance(validation_data, (tuple, list))
+                else ""
+            )
+        )
+    naive_bayes.adapt(hashed(x, "x"), y)
     if validation_data is not None:
-        naive_bayes.calibrate(hashed(validation_data[0]), validation_data[1])
+        naive_bayes.calibrate(
+            hashed(validation_data[0], "validation_data"), validation_data[1]
+        )
     model_input = model.inputs[0]
     inputs = keras.Input(
         model_input.shape[1:], dtype=model_input.dtype, name="token_ids"

@@ -1,6 +1,7 @@
 """`NaiveBayesNgrams`: multinomial naive Bayes over binarized ids."""
 
 import os
+import re
 
 import keras
 import numpy as np
@@ -288,6 +289,21 @@ def test_add_naive_bayes_rejects_what_it_cannot_combine():
         add_naive_bayes(two, ids, labels)
     with pytest.raises(ValueError, match="num_buckets=0"):
         add_naive_bayes(model, ids, labels, num_buckets=0)
+    # Word ids beyond vocab_size used to collide with the hashed n-grams.
+    with pytest.raises(
+        ValueError, match=r"ids of `x` must be below `vocab_size`.*=2, largest"
+    ):
+        add_naive_bayes(model, ids, labels, vocab_size=2)
+    # A validation_data without labels used to be an IndexError.
+    for bad, items in (((ids,), " with 1 items"), (ids, "")):
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                "`validation_data` must be a pair (ids, labels). Received: "
+                f"validation_data of type {type(bad).__name__}{items}"
+            ),
+        ):
+            add_naive_bayes(model, ids, labels, validation_data=bad)
 
 
 @pytest.mark.parametrize("bad", [[[7, 1]], [[-1, 1]], [[1, 5]]])
