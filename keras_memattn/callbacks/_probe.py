@@ -119,11 +119,18 @@ class LayerProbe:
 
 def sequence_lengths(inputs):
     """Lengths of padded integer sequences (index of the last non-zero id
-    plus one), or `None` when the first input is not an integer array."""
+    plus one), or `None` when the first input is not an integer array.
+
+    Subword inputs `(batch, time, 1 + subwords)` are measured on their word
+    ids `[..., 0]`. A row of padding only keeps its full length: cut to
+    nothing, its maps would have no columns.
+    """
     first = keras.tree.flatten(inputs)[0]
     first = np.asarray(first)
+    if first.ndim == 3:
+        first = first[..., 0]
     if first.ndim != 2 or not np.issubdtype(first.dtype, np.integer):
         return None
     nonzero = first != 0
     last = first.shape[1] - np.argmax(nonzero[:, ::-1], axis=1)
-    return np.where(nonzero.any(axis=1), last, 0)
+    return np.where(nonzero.any(axis=1), last, first.shape[1])

@@ -167,7 +167,8 @@ class AttentionLogger(_image_logger.ImageLogger):
 
     def _example_tokens(self, index, lengths, steps):
         if self.tokens is not None and index < len(self.tokens):
-            return [str(t) for t in self.tokens[index]][:steps]
+            # An empty text has no labels: its maps are drawn uncut.
+            return [str(t) for t in self.tokens[index]][:steps] or None
         if lengths is not None:
             return [str(i) for i in range(min(int(lengths[index]), steps))]
         return None

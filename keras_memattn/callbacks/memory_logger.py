@@ -270,6 +270,8 @@ class MemoryAddressingLogger(_image_logger.ImageLogger):
                     labels = [str(t) for t in self.tokens[i]]
                 elif lengths is not None:
                     labels = [str(t) for t in range(int(lengths[i]))]
+                # An empty text has no labels: its maps are drawn uncut.
+                labels = labels or None
                 if labels is not None:
                     labels = labels[: panels.shape[-1]]
                     panels = panels[..., : len(labels)]

@@ -56,6 +56,12 @@ def _check_labels(name, labels, size):
             f"string. Received: {name}={labels[:40]!r}"
         )
     labels = [str(t) for t in labels]
+    if not labels:
+        # Cutting the maps to no steps would leave nothing to draw.
+        raise ValueError(
+            f"`{name}` must hold at least one label (or be None). "
+            f"Received: {name}=[]"
+        )
     if len(labels) > size:
         raise ValueError(
             f"`{name}` has more entries than the scores have steps "

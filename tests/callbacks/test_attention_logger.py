@@ -212,3 +212,35 @@ def test_logger_probes_the_model_it_is_set_to(tmp_path):
     fresh.set_model(second)
     np.testing.assert_array_equal(from_second, fresh.images()["attention"])
     assert not np.array_equal(from_first, from_second)
+
+
+def test_sequence_lengths_of_subword_inputs_and_empty_texts():
+    from keras_memattn.callbacks import _probe
+
+    # Subword inputs are measured on their word ids (they gave None, so
+    # padding was drawn); a row of padding only keeps its full length.
+    subwords = np.zeros((3, 6, 4), "int32")
+    subwords[..., 0] = IDS
+    subwords[0, :2, 1:] = 11
+    np.testing.assert_array_equal(_probe.sequence_lengths(subwords), [4, 6, 2])
+    empty = IDS.copy()
+    empty[2] = 0
+    np.testing.assert_array_equal(_probe.sequence_lengths(empty), [4, 6, 6])
+
+
+def test_logger_draws_an_empty_text_uncut(tmp_path):
+    import warnings
+
+    ids = IDS.copy()
+    ids[2] = 0
+    model = _package_model()
+    logger = keras_memattn.callbacks.AttentionLogger(
+        str(tmp_path), inputs=ids, tokens=[["a"] * 4, ["b"] * 6, []]
+    )
+    logger.set_model(model)
+    with warnings.catch_warnings():
+        # matplotlib warned for every zero-width panel.
+        warnings.simplefilter("error", UserWarning)
+        images = logger.images()
+    for layer_images in images.values():
+        assert layer_images.shape[0] == 3

@@ -69,6 +69,12 @@ def test_rejects_too_many_tokens():
         plot_attention(np.ones(3) / 3, tokens=list("abcd"))
 
 
+def test_rejects_empty_tokens():
+    # It cut the maps to no steps and drew empty panels.
+    with pytest.raises(ValueError, match=r"at least one label.*tokens=\[\]"):
+        plot_attention(np.ones(3) / 3, tokens=[])
+
+
 def test_rejects_a_string_as_tokens():
     # It used to label one step per character.
     with pytest.raises(ValueError, match="Received: tokens='abcd'"):
