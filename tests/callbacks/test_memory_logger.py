@@ -253,3 +253,20 @@ def test_go_backwards_layer_is_drawn_in_input_order(tmp_path, monkeypatch):
         # processing steps, reversed; no padded step is drawn.
         want = read[i, ::-1][:length, 0].T
         np.testing.assert_allclose(panels[0], want, atol=1e-6)
+
+
+@pytest.mark.parametrize("tokens", [None, [list("abcd"), []]])
+def test_an_empty_text_is_drawn_uncut(tmp_path, tokens):
+    import warnings
+
+    ids = IDS.copy()
+    ids[1] = 0
+    logger = keras_memattn.callbacks.MemoryAddressingLogger(
+        str(tmp_path), inputs=ids, tokens=tokens
+    )
+    logger.set_model(_model())
+    with warnings.catch_warnings():
+        # matplotlib warned for every zero-width panel.
+        warnings.simplefilter("error", UserWarning)
+        images = logger.images()
+    assert images["memory"].shape[0] == 2
