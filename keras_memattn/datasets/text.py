@@ -55,7 +55,12 @@ _SHA256 = {
 }
 
 # The SST-2 dev and test files write brackets PTB-style; train uses literals.
-_PTB_ESCAPES = (("-lrb-", "("), ("-rrb-", ")"), ("\\/", "/"))
+_PTB_ESCAPES = (
+    ("-lrb-", "("),
+    ("-rrb-", ")"),
+    ("\\/", "/"),
+    ("\\*", "*"),
+)
 
 
 def _labels(values):
@@ -161,7 +166,7 @@ def load_sst2(data_dir=None):
 
     The train split holds the 67,349 GLUE training phrases; dev is the
     standard 872 sentences and test the labelled 1,821-sentence binary test
-    set. The PTB bracket escapes of dev and test (`-lrb-`, `-rrb-`, `\\/`) are
+    set. The PTB escapes of dev and test (`-lrb-`, `-rrb-`, `\\/`, `\\*`) are
     mapped back to the literal characters that the train split uses.
 
     Args:

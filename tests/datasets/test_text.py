@@ -21,6 +21,8 @@ def test_sst2_splits_and_escapes():
     dev_test = data["dev"][0] + data["test"][0]
     assert not any("-lrb-" in t or "-rrb-" in t for t in dev_test)
     assert any("(" in t for t in dev_test)
+    assert not any("\\" in t for t in dev_test)
+    assert any(t.endswith("such a wise *** .") for t in data["test"][0])
     assert data["test"][1].sum() == 909
 
 
