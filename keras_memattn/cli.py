@@ -29,6 +29,7 @@ import sys
 import tempfile
 
 from keras_memattn import _bench
+from keras_memattn import _folders
 
 TEXT_TASKS = ("sst2", "trec", "mr", "subj", "imdb")
 TASKS = (*TEXT_TASKS, "babi", "copy")
@@ -1014,26 +1015,14 @@ def _check_not_model(flag, path, model):
 
 
 def _make_folders(path):
-    """`os.makedirs(path, exist_ok=True)`; returns the folders it created,
-    deepest first, for `_remove_empty` after a failed run."""
-    created = []
-    folder = os.path.abspath(path)
-    while not os.path.exists(folder):
-        created.append(folder)
-        folder = os.path.dirname(folder)
+    """`_folders.make_folders`, with a failure as a `CLIError`."""
     try:
-        os.makedirs(path, exist_ok=True)
+        return _folders.make_folders(path)
     except OSError as e:
         raise CLIError(f"cannot create {path}: {e.strerror}") from None
-    return created
 
 
-def _remove_empty(folders):
-    for folder in folders:
-        try:
-            os.rmdir(folder)
-        except OSError:
-            return
+_remove_empty = _folders.remove_empty
 
 
 def _run_sequence_task(args):

@@ -49,9 +49,9 @@ def add_parser(subparsers):
         type=int,
         default=None,
         help=(
-            "fix a time axis that the model leaves unknown (needed for "
-            "layers with unroll=True); a model whose time axis is fixed "
-            "accepts only its own length"
+            "fix a time axis that the model leaves unknown; a model whose "
+            "time axis is fixed accepts only its own length (layers with "
+            "unroll=True need it fixed in the model's keras.Input)"
         ),
     )
     parser.add_argument(

@@ -30,11 +30,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 
 import keras
 import numpy as np
 
 from keras_memattn import _compat
+from keras_memattn import _folders
 from keras_memattn import _validation
 
 QUANTIZE_MODES = (None, "dynamic", "float16", "int8")
@@ -43,8 +45,8 @@ _UNROLL_HINT = (
     "Full-integer conversion is known to crash the TF-Lite calibrator on "
     "models with recurrent WHILE loops (tensorflow/tensorflow#75140). Use "
     "`quantize='dynamic'` (int8 weights, float activations), or build the "
-    "recurrent layers with `unroll=True` and export with a fixed "
-    "`sequence_length`."
+    "recurrent layers with `unroll=True` on a `keras.Input` whose time axis "
+    "is fixed."
 )
 
 
@@ -142,14 +144,19 @@ def to_tflite(
         representative_data: calibration inputs for `quantize="int8"`: an
             array (or a list of arrays, one per model input) whose first axis
             indexes samples, or a generator (not a list) of such batches. A
-            few hundred samples are typical. The other modes ignore it.
+            few hundred samples are typical; they are cast to the dtypes of
+            the model's inputs (NumPy's float64 and int64 defaults work).
+            The other modes ignore it.
 
     Returns:
         The path of the written file, as a string.
 
     Raises:
-        ValueError: an invalid argument, or a `sequence_length` that
-            differs from the model's fixed time axis.
+        ValueError: an invalid argument, a `model` that is no functional
+            or Sequential model (or a file that holds none), or a
+            `sequence_length` that differs from the model's fixed time
+            axis. On any error neither the file nor the folders made for
+            it are left behind.
         TFLiteExportError: the model needs an op that TF-Lite has no builtin
             kernel for (the message names it), full-integer conversion
             crashed the converter, or the full-integer file fails to run in
@@ -184,15 +191,18 @@ def to_tflite(
             "full-integer conversion calibrates activation ranges on it. "
             "Received: representative_data=None"
         )
+    if quantize != "int8":
+        representative_data = None  # Only full-integer conversion reads it.
     if representative_data is not None:
         representative_data = _fixed_representative(representative_data)
+    if not isinstance(model, (str, os.PathLike)):
+        _model_input(model)  # Before any folder is made.
     path = os.fspath(path)
     if os.path.isdir(path):
         raise ValueError(
             f"`path` names a folder; pass the path of a .tflite file. "
             f"Received: path={path!r}"
         )
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     options = {
         "sequence_length": sequence_length,
         "batch_size": batch_size,
@@ -201,13 +211,22 @@ def to_tflite(
     if not isinstance(model, (str, os.PathLike)):
         _check_not_keras_quantized(model)
         _check_sequence_length(model, sequence_length)
-    if keras.backend.backend() == "tensorflow":
+    created = _folders.make_folders(os.path.dirname(os.path.abspath(path)))
+    try:
+        if keras.backend.backend() != "tensorflow":
+            return _convert_in_subprocess(
+                model, path, representative_data, options
+            )
         if isinstance(model, (str, os.PathLike)):
-            model = keras.models.load_model(os.fspath(model))
+            model = _load_model(os.fspath(model))
         return _convert_in_process(
             model, path, representative_data, isolate_int8=True, **options
         )
-    return _convert_in_subprocess(model, path, representative_data, options)
+    except BaseException:
+        # Nothing is left behind: no file (see the converters), and none of
+        # the folders made for it.
+        _folders.remove_empty(created)
+        raise
 
 
 def verify_tflite(path, model, inputs, *, repeats=10, num_threads=None):
@@ -437,6 +456,8 @@ def _convert_in_process(
     import tensorflow as tf
 
     _check_not_keras_quantized(model)
+    if representative_data is not None:
+        representative_data = _cast_representative(representative_data, model)
     signature = _input_signature(model, batch_size, sequence_length)
     workdir = tempfile.mkdtemp(prefix="memattn-export-")
     try:
@@ -703,6 +724,35 @@ def _iter_batches(data, batch_size):
             yield from _batches(arrays, batch_size)
 
 
+def _cast_representative(data, model):
+    """The calibration samples as arrays of the model's input dtypes.
+
+    NumPy's defaults, float64 and int64, do not feed a float32 or int32
+    TF-Lite input. Data whose inputs do not match the model's in number is
+    returned as it is, for the conversion to report.
+    """
+    dtypes = [
+        keras.backend.standardize_dtype(t.dtype)
+        for t in keras.tree.flatten(model.input)
+    ]
+    per_input = [np.concatenate(s) for s in zip(*_iter_batches(data, 1))]
+    if len(per_input) != len(dtypes):
+        return data
+    return [x.astype(dtype) for x, dtype in zip(per_input, dtypes)]
+
+
+def _load_model(path):
+    """`keras.models.load_model`, with a `ValueError` naming the file when
+    it holds no readable Keras model (Keras raises KeyError, OSError, ...).
+    """
+    try:
+        return keras.models.load_model(path)
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as e:
+        raise ValueError(
+            f"Cannot load a Keras model from {path}: {_first_lines(str(e), 1)}"
+        ) from e
+
+
 def _save_representative(data, path):
     per_input = zip(*_iter_batches(data, 1))
     np.savez(path, *[np.concatenate(samples) for samples in per_input])
@@ -795,7 +845,7 @@ def _worker_main(spec_path):
             # Already isolated: a converter crash ends this process and
             # the parent reports it.
             _convert_in_process(
-                keras.models.load_model(spec["source"]),
+                _load_model(spec["source"]),
                 spec["output"],
                 data,
                 sequence_length=spec["sequence_length"],

@@ -8,6 +8,7 @@ route: a `.keras` file converted in a TensorFlow child process.
 
 import inspect
 import os
+import zipfile
 
 import keras
 import numpy as np
@@ -136,7 +137,11 @@ def _quantized_sizes(tmp_path, modes):
     sizes = {}
     for mode in modes:
         path = export.to_tflite(
-            model, tmp_path / f"{mode}.tflite", quantize=mode
+            model,
+            tmp_path / f"{mode}.tflite",
+            quantize=mode,
+            # Read by quantize="int8" only: an empty one used to be refused.
+            representative_data=[],
         )
         report = export.verify_tflite(path, model, x)
         sizes[mode] = report.size_bytes
@@ -189,7 +194,8 @@ def test_full_integer_attention_model(tmp_path):
         tmp_path / "int8.tflite",
         sequence_length=8,
         quantize="int8",
-        representative_data=_ids(batch=64, seed=1),
+        # NumPy's default int64 ids feed the int32 input (they failed).
+        representative_data=_ids(batch=64, seed=1).astype("int64"),
     )
     interpreter = Interpreter(model_path=path)
     dtypes = {d["dtype"] for d in interpreter.get_tensor_details()}
@@ -252,10 +258,11 @@ def _cumprod_model():
 
 @tf_only
 def test_op_without_builtin_is_named(tmp_path):
-    path = tmp_path / "cumprod.tflite"
+    path = tmp_path / "new" / "cumprod.tflite"
     with pytest.raises(export.TFLiteExportError, match="tf.Cumprod"):
         export.to_tflite(_cumprod_model(), path)
-    assert not path.exists()
+    # Neither the file nor the folder made for it is left behind.
+    assert not (tmp_path / "new").exists()
 
 
 @tf_only
@@ -292,6 +299,11 @@ def test_folder_path_and_empty_inputs_are_rejected_up_front(tmp_path):
     # A folder used to fail with IsADirectoryError after the conversion.
     with pytest.raises(ValueError, match="`path` names a folder"):
         export.to_tflite(_wide_lstm_model(4), tmp_path)
+    # Not a model: refused before the folders for `path` are made (it was
+    # an AttributeError, with the folders left behind).
+    with pytest.raises(ValueError, match="Received: model=None"):
+        export.to_tflite(None, tmp_path / "new" / "m.tflite")
+    assert not (tmp_path / "new").exists()
     with pytest.raises(ValueError, match="at least one sample"):
         export.verify_tflite(tmp_path / "m.tflite", None, np.zeros((0, 5)))
 
@@ -396,6 +408,9 @@ def test_cli_missing_files_are_one_line_errors(tmp_path, capsys):
     np.savez(empty_npz)
     npy = tmp_path / "data.npy"
     np.save(npy, np.zeros((2, 5), "int32"))
+    not_a_model = tmp_path / "empty.keras"
+    with zipfile.ZipFile(not_a_model, "w") as archive:
+        archive.writestr("notes.txt", "no model here")
     for argv, match in [
         ([str(tmp_path / "nope.keras"), out], "nope.keras does not exist"),
         (
@@ -419,6 +434,11 @@ def test_cli_missing_files_are_one_line_errors(tmp_path, capsys):
             "no --quantize",
         ),
         ([str(model_path), out, "--sequence-length", "0"], "Received: "),
+        # A file that holds no Keras model used to end in a traceback.
+        (
+            [str(not_a_model), out],
+            f"Cannot load a Keras model from {not_a_model}",
+        ),
     ]:
         args = parser.parse_args(["export", *argv])
         assert cli.run(args) == 2
