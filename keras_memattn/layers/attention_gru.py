@@ -497,7 +497,8 @@ class AttentionGRU(BaseRNN):
     pair per cell, so a `Bidirectional` wrapper learns one pair per
     direction. The argument is named `candidate_activation` rather than
     `activation` so that its default, `"arelu"`, cannot be mistaken for a
-    Keras activation. Dropout uses one mask shared by all gates (Keras'
+    Keras activation; passing `activation` is an error that says so.
+    Dropout uses one mask shared by all gates (Keras'
     `GRU` draws one per gate when `recurrent_dropout > 0`).
     """
 
