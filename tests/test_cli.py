@@ -247,77 +247,35 @@ def test_bad_files_leave_nothing_behind(tmp_path, capsys):
     out = tmp_path / "out"
     bad_columns = tmp_path / "bad.tsv"
     bad_columns.write_text("label\ttext\npos\tgood\n")
-    _assert_one_line_error(
-        capsys,
-        [
-            "train",
-            "--train",
-            str(bad_columns),
-            "--text-column",
-            "sentence",
-            "--cv",
-            "2",
-            "--out",
-            str(out),
-        ],
-        # The flag, not load_text_classification's argument name.
-        "no column named 'sentence' (`--text-column`)",
-        created=str(out),
-    )
     unknown_label = tmp_path / "unknown_label.tsv"
     unknown_label.write_text("label\tsentence\nmixed\tgood\n")
-    _assert_one_line_error(
-        capsys,
-        [
-            "train",
-            "--train",
-            str(_write_tsv(tmp_path / "train.tsv")),
-            "--test",
-            str(unknown_label),
-            "--text-column",
-            "sentence",
-            "--out",
-            str(out),
-        ],
-        "labels ['mixed'] are not among the training labels ['neg', 'pos']",
-        created=str(out),
-    )
-    one_class = _write_tsv(tmp_path / "one.tsv", single_class=True)
-    _assert_one_line_error(
-        capsys,
-        [
-            "train",
-            "--train",
-            str(one_class),
-            "--text-column",
-            "sentence",
-            "--cv",
-            "2",
-            "--out",
-            str(out),
-        ],
-        "single class",
-        created=str(out),
-    )
-    _assert_one_line_error(
-        capsys,
-        [
-            "train",
-            "--train",
-            str(_write_tsv(tmp_path / "train.tsv")),
-            "--label-column",
-            "sentence",
-            "--text-column",
-            "sentence",
-            "--cv",
-            "2",
-            "--out",
-            str(out),
-        ],
-        "`--label-column` and `--text-column` must be different columns. "
-        "Received: --label-column 'sentence', --text-column 'sentence'",
-        created=str(out),
-    )
+    train = str(_write_tsv(tmp_path / "train.tsv"))
+    one_class = str(_write_tsv(tmp_path / "one.tsv", single_class=True))
+    cases = [
+        (
+            ["--train", str(bad_columns), "--cv", "2"],
+            # The flag, not load_text_classification's argument name.
+            "no column named 'sentence' (`--text-column`)",
+        ),
+        (
+            ["--train", train, "--test", str(unknown_label)],
+            "labels ['mixed'] are not among the training labels ['neg', 'pos']",
+        ),
+        (["--train", one_class, "--cv", "2"], "single class"),
+        (
+            ["--train", train, "--label-column", "sentence", "--cv", "2"],
+            "`--label-column` and `--text-column` must be different "
+            "columns. Received: --label-column 'sentence', --text-column "
+            "'sentence'",
+        ),
+    ]
+    for extra, match in cases:
+        _assert_one_line_error(
+            capsys,
+            ["train", *extra, "--text-column", "sentence", "--out", str(out)],
+            match,
+            created=str(out),
+        )
 
 
 @pytest.mark.skipif(

@@ -119,6 +119,22 @@ def similarity(keys, memory, kind="cosine", epsilon=1e-6, **hamming_kwargs):
     return dot / (key_norm * mem_norm)
 
 
+def _check_per_row(owner, name, value, weights_shape):
+    """Raises unless `value` is a scalar or `(..., 1)` with the rank of the
+    weights `(..., N)`: a per-example `(batch,)` value would otherwise
+    broadcast over the slots."""
+    shape = tuple(value.shape)
+    if shape and (
+        len(shape) != len(weights_shape) or shape[-1] not in (1, None)
+    ):
+        raise ValueError(
+            f"{owner}: `{name}` must be a scalar or have shape (..., 1) with "
+            "the rank of the weights (..., N), so that it broadcasts over "
+            f"the slots only. Received: {name}.shape={shape}, "
+            f"weights.shape={tuple(weights_shape)}"
+        )
+
+
 def content_weights(
     keys,
     memory,
@@ -158,19 +174,7 @@ def content_weights(
     """
     sim = similarity(keys, memory, kind=kind, epsilon=epsilon, **hamming_kwargs)
     strength = ops.cast(ops.convert_to_tensor(strength), sim.dtype)
-    if len(strength.shape) >= 1 and (
-        len(strength.shape) != len(sim.shape)
-        or strength.shape[-1] not in (1, None)
-    ):
-        # A per-example `(batch,)` strength would otherwise broadcast over
-        # the slots.
-        raise ValueError(
-            "content_weights: `strength` must be a scalar or have shape "
-            "(..., 1) with the rank of the weights (..., N), so that it "
-            "broadcasts over the slots only. "
-            f"Received: strength.shape={tuple(strength.shape)}, weights of "
-            f"shape {tuple(sim.shape)}"
-        )
+    _check_per_row("content_weights", "strength", strength, sim.shape)
     return masked_softmax(strength * sim, mask=mask, axis=-1)
 
 
@@ -300,16 +304,7 @@ def sharpen(weights, gamma, epsilon=1e-6):
     gamma = ops.convert_to_tensor(gamma)
     work = _work_dtype(weights, gamma)
     weights, gamma = _to_work(work, weights, gamma)
-    if len(gamma.shape) >= 1 and (
-        len(gamma.shape) != len(weights.shape)
-        or gamma.shape[-1] not in (1, None)
-    ):
-        raise ValueError(
-            "sharpen: `gamma` must be a scalar or have shape (..., 1) with "
-            "the rank of `weights` (..., N), so that it broadcasts over the "
-            f"slots only. Received: gamma.shape={tuple(gamma.shape)}, "
-            f"weights.shape={tuple(weights.shape)}"
-        )
+    _check_per_row("sharpen", "gamma", gamma, weights.shape)
     epsilon = _validation.positive_float("epsilon", epsilon, "sharpen")
     logits = gamma * ops.log(ops.maximum(weights, 0.0) + epsilon)
     return masked_softmax(logits, axis=-1)

@@ -358,8 +358,8 @@ def test_content_weights_rejects_strength_that_broadcasts_over_the_slots():
         with pytest.raises(
             ValueError,
             match=re.escape(
-                f"Received: strength.shape={strength.shape}, weights of "
-                "shape (2, 2)"
+                f"Received: strength.shape={strength.shape}, "
+                "weights.shape=(2, 2)"
             ),
         ):
             addressing.content_weights(keys, memory, strength)
