@@ -288,6 +288,13 @@ def verify_tflite(path, model, inputs, *, repeats=10, num_threads=None):
             f"{len(flat_inputs)} arrays were given. Received: inputs with "
             f"shapes {[x.shape for x in flat_inputs]}"
         )
+    ranks = [len(detail["shape_signature"]) for detail in input_details]
+    if [x.ndim for x in flat_inputs] != ranks:
+        # LiteRT would fail to resize or prepare with an obscure message.
+        raise ValueError(
+            f"The TF-Lite model's inputs have ranks {ranks} (samples first). "
+            f"Received: inputs with shapes {[x.shape for x in flat_inputs]}"
+        )
     batch = int(input_details[0]["shape_signature"][0])
     if batch < 1:
         batch = num_samples

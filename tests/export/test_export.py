@@ -334,6 +334,9 @@ def test_export_from_active_backend(tmp_path):
     report = export.verify_tflite(path, model, x)
     assert report.max_abs_diff < FLOAT_ATOL, report.summary()
     assert "WHILE" in report.ops
+    # Inputs of another rank: LiteRT's own error was a RuntimeError.
+    with pytest.raises(ValueError, match=r"ranks \[2\].*shapes \[\(6,\)\]"):
+        export.verify_tflite(path, model, x[0])
 
 
 @slow_unless_tf
