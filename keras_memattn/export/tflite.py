@@ -21,6 +21,7 @@ run in a child Python process on the TensorFlow backend.
 import collections
 import dataclasses
 import json
+import numbers
 import os
 import re
 import shutil
@@ -687,6 +688,10 @@ def _fixed_representative(data):
     converted file runs both go through the samples.
     """
     received = type(data).__name__
+    if isinstance(data, (list, tuple)) and all(
+        isinstance(x, numbers.Number) for x in keras.tree.flatten(data)
+    ):
+        data = np.asarray(data)  # Nested lists of numbers: one array.
     if not _is_arrays(data):
         data = _Batches(data)
     if next(_iter_batches(data, 1), None) is None:

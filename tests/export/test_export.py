@@ -493,6 +493,9 @@ def test_representative_batches_keep_every_sample():
     # An empty list is no samples, not an empty list of input arrays.
     with pytest.raises(ValueError, match="type list with 0 samples"):
         tflite._fixed_representative([])
+    # Nested lists of numbers are one array (they were a TypeError).
+    nested = tflite._fixed_representative([[1, 2, 3]] * 4)
+    assert [b[0].shape for b in tflite._iter_batches(nested, 2)] == [(2, 3)] * 2
 
 
 def _subword_wide_classifier():
