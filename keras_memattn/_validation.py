@@ -211,5 +211,24 @@ def concrete_value(x):
     return ops.convert_to_numpy(x)
 
 
+def id_range(name, ids, size, size_name, owner=None):
+    """Raises if the concrete values of `ids` leave `[0, size)`.
+
+    Symbolic and traced ids pass (their values are not known). Out-of-range
+    ids would otherwise give NaN (JAX), an error deep in a gather, or a
+    silently wrong row.
+    """
+    value = concrete_value(ids)
+    if value is None or value.size == 0:
+        return
+    low, high = int(value.min()), int(value.max())
+    if low < 0 or high >= size:
+        raise ValueError(
+            f"{_prefix(owner)}the ids of `{name}` must be in "
+            f"[0, {size_name}={size}). "
+            f"Received: {name} with ids from {low} to {high}"
+        )
+
+
 def _prefix(owner):
     return f"{owner}: " if owner else ""

@@ -351,17 +351,9 @@ class MemoryNetwork(keras.layers.Layer):
         return story_shape, query_shape
 
     def _check_ids(self, name, ids):
-        """Raises if the concrete word ids leave `[0, vocabulary_size)`."""
-        value = _validation.concrete_value(ids)
-        if value is None or value.size == 0:
-            return
-        low, high = int(value.min()), int(value.max())
-        if low < 0 or high >= self.vocabulary_size:
-            raise ValueError(
-                f"MemoryNetwork: the word ids of `{name}` must be in "
-                f"[0, vocabulary_size={self.vocabulary_size}). "
-                f"Received: {name} with ids from {low} to {high}"
-            )
+        _validation.id_range(
+            name, ids, self.vocabulary_size, "vocabulary_size", "MemoryNetwork"
+        )
 
     def _embedding(self, name):
         return self.add_weight(

@@ -151,17 +151,9 @@ class NaiveBayesNgrams(keras.layers.Layer):
         return scores / self.temperature
 
     def _check_ids(self, inputs):
-        """Raises if the concrete ids leave `[0, input_dim)`."""
-        value = _validation.concrete_value(inputs)
-        if value is None or value.size == 0:
-            return
-        low, high = value.min(), value.max()
-        if low < 0 or high >= self.input_dim:
-            raise ValueError(
-                "NaiveBayesNgrams: the ids of `inputs` must lie in "
-                f"0 .. input_dim - 1 = {self.input_dim - 1}. "
-                f"Received: inputs with ids from {low} to {high}"
-            )
+        _validation.id_range(
+            "inputs", inputs, self.input_dim, "input_dim", "NaiveBayesNgrams"
+        )
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)

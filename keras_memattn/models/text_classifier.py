@@ -62,6 +62,12 @@ class TokenIds(keras.layers.Layer):
                 f"Received: vectorizer={vectorizer!r}"
             )
         vectorizer._check_fitted()
+        if isinstance(class_names, (str, bytes)):
+            # A string would be read as a list of its characters.
+            raise ValueError(
+                "`class_names` must be a list of names, one per class, not "
+                f"one string. Received: class_names={class_names!r}"
+            )
         self.vectorizer = vectorizer
         self.class_names = (
             None if class_names is None else [str(c) for c in class_names]
@@ -209,6 +215,7 @@ class MaskedMaxPooling(keras.layers.Layer):
     def call(self, inputs, mask=None):
         if mask is None:
             return ops.max(inputs, axis=1)
+        _validation.padding_mask(inputs, mask, "MaskedMaxPooling")
         mask = ops.cast(mask, "bool")[..., None]
         # The lowest finite value of the dtype: no real activation is
         # below it, and unlike -inf it keeps the maximum (and its
@@ -264,6 +271,7 @@ class MaskedAveragePooling(keras.layers.Layer):
     def call(self, inputs, mask=None):
         if mask is None:
             return ops.mean(inputs, axis=1)
+        _validation.padding_mask(inputs, mask, "MaskedAveragePooling")
         weights = ops.cast(mask, inputs.dtype)[..., None]
         total = ops.sum(inputs * weights, axis=1)
         return total / ops.maximum(ops.sum(weights, axis=1), 1.0)
@@ -366,6 +374,20 @@ class SubwordEmbedding(keras.layers.Layer):
         )
 
     def call(self, inputs):
+        _validation.id_range(
+            "inputs[..., 0]",
+            inputs[..., 0],
+            self.input_dim,
+            "input_dim",
+            "SubwordEmbedding",
+        )
+        _validation.id_range(
+            "inputs[..., 1:]",
+            inputs[..., 1:],
+            self.num_buckets + 1,
+            "num_buckets + 1",
+            "SubwordEmbedding",
+        )
         ids = ops.cast(inputs, "int32")
         words = ops.take(self.embeddings, ids[..., 0], axis=0)
         subwords = ops.take(self.subword_embeddings, ids[..., 1:], axis=0)
@@ -478,6 +500,10 @@ class HashedNgrams(keras.layers.Layer):
         ids = ops.cast(inputs, "int32")
         if len(ids.shape) == 3:
             ids = ids[..., 0]
+        # Larger word ids would share the ids of hashed n-grams.
+        _validation.id_range(
+            "inputs", ids, self.vocab_size, "vocab_size", "HashedNgrams"
+        )
         outputs = [ids]
         hashed = ops.mod(ids, _NGRAM_PRIME)
         valid = ids > 0

@@ -51,6 +51,32 @@ def test_token_ids_harness():
 def test_token_ids_rejects_non_vectorizer():
     with pytest.raises(ValueError, match="vectorizer"):
         TokenIds("not a vectorizer")
+    # A string of class names used to become a list of its characters.
+    vectorizer = TextVectorizer().fit(["a b", "b c"])
+    with pytest.raises(ValueError, match="Received: class_names='pos'"):
+        TokenIds(vectorizer, "pos")
+
+
+def test_ids_out_of_range_are_refused():
+    # Word ids past the table were NaN on JAX and an error deep in a
+    # gather elsewhere; in HashedNgrams they shared the n-gram ids.
+    embedding = SubwordEmbedding(5, 3, num_buckets=4)
+    for bad, name in (
+        ([[[7, 1, 0]]], r"inputs\[\.\.\., 0\].*input_dim=5.*from 7 to 7"),
+        ([[[-1, 1, 0]]], r"inputs\[\.\.\., 0\].*from -1 to -1"),
+        ([[[2, 9, 0]]], r"inputs\[\.\.\., 1:\].*num_buckets \+ 1=5"),
+    ):
+        with pytest.raises(ValueError, match=name):
+            embedding(np.array(bad, "int32"))
+    with pytest.raises(ValueError, match=r"vocab_size=10\).*from 0 to 50"):
+        HashedNgrams(10, 100)(np.array([[50, 0]]))
+
+
+@pytest.mark.parametrize("layer", [MaskedMaxPooling, MaskedAveragePooling])
+def test_masked_pooling_rejects_a_mask_of_another_shape(layer):
+    x = np.zeros((2, 3, 4), "float32")
+    with pytest.raises(ValueError, match=r"Received: mask.shape=\(2, 2\)"):
+        layer()(x, mask=np.ones((2, 2), bool))
 
 
 def _subword_ids(seed=0):
