@@ -20,7 +20,10 @@ def babi_memory_network(
     Args:
         vocabulary_size: number of word ids (padding and OOV included), as
             returned with `keras_memattn.datasets.load_babi`.
-        story_shape: `(max_facts, words_per_fact)` of the stories.
+        story_shape: `(max_facts, words_per_fact)` of the stories;
+            `max_facts` may be `None` when `memory_size` is given or with
+            `temporal_encoding=False` (the temporal encoding needs a
+            number of memory slots).
         query_length: words per question.
         embedding_dim: size of the word embeddings. Defaults to 20.
         num_hops: memory hops. Defaults to 3.
@@ -31,7 +34,8 @@ def babi_memory_network(
     Returns:
         An uncompiled `keras.Model` with inputs `story` (int32,
         `(batch, *story_shape)`) and `query` (int32, `(batch, query_length)`)
-        and logits over the vocabulary; compile it with
+        and logits over the vocabulary, in float32 under a mixed-precision
+        policy too; compile it with
         `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`.
 
     Example:
@@ -72,6 +76,10 @@ def babi_memory_network(
         num_hops=num_hops,
         **memory_network_kwargs,
     )([story, query])
+    # The loss and softmax in float32 under a mixed-precision policy.
+    logits = keras.layers.Activation("linear", dtype="float32", name="logits")(
+        logits
+    )
     return keras.Model([story, query], logits, name="babi_memory_network")
 
 

@@ -366,6 +366,11 @@ def test_memory_task_models_check_their_arguments():
     with pytest.raises(ValueError, match="query_length=0"):
         models.babi_memory_network(10, (5, 3), 0)
     model = models.babi_memory_network(10, (None, 3), 3, memory_size=8)
+    # Logits in float32 under a mixed-precision policy (they were float16).
+    keras.config.set_dtype_policy("mixed_float16")
+    mixed = models.babi_memory_network(10, (2, 3), 3)
+    assert keras.backend.standardize_dtype(mixed.output.dtype) == "float32"
+    keras.config.set_dtype_policy("float32")
     assert model.input[0].shape == (None, None, 3)
     with pytest.raises(ValueError, match="return_sequences=False"):
         models.copy_model("lstm", return_sequences=False)
