@@ -374,20 +374,23 @@ class SubwordEmbedding(keras.layers.Layer):
         )
 
     def call(self, inputs):
-        _validation.id_range(
-            "inputs[..., 0]",
-            inputs[..., 0],
-            self.input_dim,
-            "input_dim",
-            "SubwordEmbedding",
-        )
-        _validation.id_range(
-            "inputs[..., 1:]",
-            inputs[..., 1:],
-            self.num_buckets + 1,
-            "num_buckets + 1",
-            "SubwordEmbedding",
-        )
+        # One conversion to NumPy (none when traced) for both checks.
+        value = _validation.concrete_value(inputs)
+        if value is not None:
+            _validation.id_range(
+                "inputs[..., 0]",
+                value[..., 0],
+                self.input_dim,
+                "input_dim",
+                "SubwordEmbedding",
+            )
+            _validation.id_range(
+                "inputs[..., 1:]",
+                value[..., 1:],
+                self.num_buckets + 1,
+                "num_buckets + 1",
+                "SubwordEmbedding",
+            )
         ids = ops.cast(inputs, "int32")
         words = ops.take(self.embeddings, ids[..., 0], axis=0)
         subwords = ops.take(self.subword_embeddings, ids[..., 1:], axis=0)
