@@ -472,7 +472,14 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
         add = ops.expand_dims(write_w, -1) * ops.expand_dims(
             write_params["add"], -2
         )
-        memory = memory * ops.prod(1.0 - erase, axis=1) + ops.sum(add, axis=1)
+        # The product of the heads' retain factors, one head at a time:
+        # JAX cannot differentiate `ops.prod` when the batch size is
+        # symbolic (as in `model.export` of a JAX model).
+        heads = ops.unstack(1.0 - erase, w, axis=1)
+        retain = heads[0]
+        for head in heads[1:]:
+            retain = retain * head
+        memory = memory * retain + ops.sum(add, axis=1)
         memory = self._quantize(memory, "memory")
 
         previous_read = ops.reshape(
