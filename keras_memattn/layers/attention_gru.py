@@ -5,6 +5,7 @@ import keras
 from keras import ops
 
 from keras_memattn import _compat
+from keras_memattn import _initializers
 from keras_memattn import _validation
 from keras_memattn.layers import arelu
 from keras_memattn.layers.base_rnn import BaseRNN
@@ -196,7 +197,7 @@ class AttentionGRUCell(keras.layers.Layer, _compat.DropoutRNNCell):
         self.recurrent_kernel = self.add_weight(
             shape=(units, 3 * units),
             name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
+            initializer=_initializers.in_float32(self.recurrent_initializer),
             regularizer=self.recurrent_regularizer,
             constraint=self.recurrent_constraint,
         )

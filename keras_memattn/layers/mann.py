@@ -293,7 +293,9 @@ class MANNCell(_compat.DropoutRNNCell, keras.layers.Layer):
             self.recurrent_kernel = self.add_weight(
                 shape=(self.units, 4 * self.units),
                 name="recurrent_kernel",
-                initializer=self.recurrent_initializer,
+                initializer=_initializers.in_float32(
+                    self.recurrent_initializer
+                ),
                 regularizer=self.recurrent_regularizer,
                 constraint=self.recurrent_constraint,
             )

@@ -331,3 +331,29 @@ def test_use_cudnn_is_accepted_but_true_is_refused(layer_name):
         cls(5, use_cudnn=True)
     with pytest.raises(ValueError, match="Received: use_cudnn='yes'"):
         cls(5, use_cudnn="yes")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("layer_name", ["wm_lstm", "attention_gru", "mann"])
+def test_half_precision_policy_builds_with_orthogonal_init(layer_name, dtype):
+    # Keras' Orthogonal initializer (the default recurrent one) takes a QR
+    # decomposition, which JAX and PyTorch have no float16/bfloat16 kernel
+    # for (nor TensorFlow a bfloat16 one): the layers draw it in float32.
+    from keras_memattn.layers import MANNLayer
+
+    layers = {
+        "wm_lstm": lambda: WorkingMemoryLSTM(3, dtype=dtype),
+        "attention_gru": lambda: AttentionGRU(3, dtype=dtype),
+        "mann": lambda: MANNLayer(
+            3, memory_size=4, memory_width=2, dtype=dtype
+        ),
+    }
+    layer = layers[layer_name]()
+    out = layer(X)
+    assert keras.backend.standardize_dtype(out.dtype) == dtype
+    assert np.isfinite(ops.convert_to_numpy(ops.cast(out, "float32"))).all()
+    kernel = layer.cell.recurrent_kernel
+    assert keras.backend.standardize_dtype(kernel.dtype) == dtype
+    # Orthonormal rows, to half precision.
+    rows = ops.convert_to_numpy(ops.cast(kernel, "float32"))
+    np.testing.assert_allclose(rows @ rows.T, np.eye(3), atol=0.03)
