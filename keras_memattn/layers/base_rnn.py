@@ -262,6 +262,12 @@ class BaseRNN(keras.layers.RNN):
         _validation.input_rank(
             "inputs", sequences.shape, 3, type(self).__name__
         )
+        if sequences.shape[1] == 0:
+            # Keras' loops fail on an empty time axis with an index error.
+            raise ValueError(
+                f"{type(self).__name__}: `inputs` must have at least one "
+                f"time step. Received: inputs.shape={tuple(sequences.shape)}"
+            )
         if initial_state is not None:
             self._check_initial_state(initial_state, sequences.shape[0])
         first_mask = mask[0] if tree.is_nested(mask) else mask

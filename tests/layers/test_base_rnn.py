@@ -357,3 +357,18 @@ def test_half_precision_policy_builds_with_orthogonal_init(layer_name, dtype):
     # Orthonormal rows, to half precision.
     rows = ops.convert_to_numpy(ops.cast(kernel, "float32"))
     np.testing.assert_allclose(rows @ rows.T, np.eye(3), atol=0.03)
+
+
+@pytest.mark.parametrize("layer_name", ["wm_lstm", "attention_gru", "mann"])
+def test_empty_time_axis_is_refused(layer_name):
+    from keras_memattn.layers import MANNLayer
+
+    layer = {
+        "wm_lstm": lambda: WorkingMemoryLSTM(3),
+        "attention_gru": lambda: AttentionGRU(3),
+        "mann": lambda: MANNLayer(3, memory_size=4, memory_width=2),
+    }[layer_name]()
+    with pytest.raises(
+        ValueError, match=r"at least one time step.*\(2, 0, 3\)"
+    ):
+        layer(np.zeros((2, 0, 3), "float32"))
