@@ -79,6 +79,25 @@ def test_masked_pooling_rejects_a_mask_of_another_shape(layer):
         layer()(x, mask=np.ones((2, 2), bool))
 
 
+@pytest.mark.parametrize(
+    "make",
+    [MaskedMaxPooling, MaskedAveragePooling, lambda: PositionEmbedding(3)],
+    ids=["MaskedMaxPooling", "MaskedAveragePooling", "PositionEmbedding"],
+)
+def test_integer_features_are_cast_to_the_compute_dtype(make):
+    # They failed on some backends and not on others.
+    x = np.arange(24, dtype="int32").reshape(2, 3, 4)
+    layer = make()
+    mask = np.array([[1, 1, 0], [1, 1, 1]], bool)
+    kwargs = {} if isinstance(layer, PositionEmbedding) else {"mask": mask}
+    out = layer(x, **kwargs)
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    expected = layer(x.astype("float32"), **kwargs)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(out), keras.ops.convert_to_numpy(expected)
+    )
+
+
 def _subword_ids(seed=0):
     rng = np.random.default_rng(seed)
     ids = rng.integers(1, 9, size=(3, 5, 4))
