@@ -125,6 +125,10 @@ def summarize_folds(fold_metrics):
         A dict `{"accuracy": {"mean", "std"}, "macro_f1": {"mean", "std"}}`
         (population standard deviation, as over a fixed set of folds).
 
+    Raises:
+        ValueError: if there are no folds, or a fold's accuracy or macro-F1
+            is missing, not finite or outside [0, 1].
+
     Example:
 
     ```python
@@ -153,6 +157,12 @@ def summarize_folds(fold_metrics):
                 f"with keys {sorted(fold_metrics[missing[0]])}"
             )
         values = np.array([m[key] for m in fold_metrics], dtype="float64")
+        bad = np.flatnonzero(~np.isfinite(values) | (values < 0) | (values > 1))
+        if bad.size:
+            raise ValueError(
+                f"Each fold's {key!r} must be a number in [0, 1]. "
+                f"Received: fold {bad[0]} with {key}={values[bad[0]]}"
+            )
         summary[key] = {
             "mean": float(values.mean()),
             "std": float(values.std()),

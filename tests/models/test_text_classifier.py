@@ -333,6 +333,11 @@ def test_classification_metrics_reject_scores_and_one_hot_labels():
         models.summarize_folds([])
     with pytest.raises(ValueError, match="'macro_f1'"):
         models.summarize_folds([{"accuracy": 0.5}])
+    fold = {"accuracy": 0.5, "macro_f1": 0.5}
+    with pytest.raises(ValueError, match=r"fold 1 with macro_f1=nan"):
+        models.summarize_folds([fold, {**fold, "macro_f1": float("nan")}])
+    with pytest.raises(ValueError, match=r"fold 0 with accuracy=50.0"):
+        models.summarize_folds([{**fold, "accuracy": 50.0}])
 
 
 @pytest.mark.parametrize("devices", ["cpu:0", []])
