@@ -233,8 +233,8 @@ class BaseRNN(keras.layers.RNN):
     `go_backwards`, `unroll`, `Bidirectional`) is inherited. `unroll=True`
     uses Keras' unrolled loop on TensorFlow and JAX; on PyTorch the unstack
     loop, which is already unrolled there. Inputs must have rank 3
-    `(batch, time, features)`; another rank raises a `ValueError` naming the
-    shape received.
+    `(batch, time, features)`; another rank, or once built another number of
+    features, raises a `ValueError` naming the shape received.
     """
 
     # Which loop runs: "auto" (the fastest per backend), "keras" or
@@ -256,6 +256,11 @@ class BaseRNN(keras.layers.RNN):
                 "must be known. "
                 f"Received: inputs.shape={tuple(sequences_shape)}"
             )
+        # Later calls with another number of features are refused by Keras
+        # (a ValueError naming the shape), not by the kernels' matmul.
+        self.input_spec = keras.InputSpec(
+            ndim=3, axes={-1: int(sequences_shape[-1])}
+        )
         super().build(sequences_shape, initial_state_shape)
 
     def call(self, sequences, initial_state=None, mask=None, training=False):

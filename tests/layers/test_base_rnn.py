@@ -372,3 +372,35 @@ def test_empty_time_axis_is_refused(layer_name):
         ValueError, match=r"at least one time step.*\(2, 0, 3\)"
     ):
         layer(np.zeros((2, 0, 3), "float32"))
+
+
+@pytest.mark.parametrize("loop", ["keras", "unstack"])
+@pytest.mark.parametrize(
+    "layer_name,kwargs",
+    [
+        ("WorkingMemoryLSTM", {}),
+        ("AttentionGRU", {}),
+        ("MANNLayer", {"memory_size": 3, "memory_width": 2}),
+    ],
+)
+def test_inputs_with_other_features_than_built_are_rejected(
+    layer_name, kwargs, loop
+):
+    # Without the check, the kernels' matrix product failed with a
+    # different error on every backend (TypeError, RuntimeError,
+    # InvalidArgumentError), and a symbolic call passed.
+    import keras_memattn.layers
+
+    layer = getattr(keras_memattn.layers, layer_name)(4, **kwargs)
+    layer.loop_implementation = loop
+    layer(X)
+    message = r"axis -1 of input shape to have value 3.*received input with"
+    with pytest.raises(ValueError, match=message + r" shape \(4, 6, 5\)"):
+        layer(np.ones((4, 6, 5), "float32"))
+    with pytest.raises(ValueError, match=message + r" shape \(None, 6, 5\)"):
+        layer(keras.Input((6, 5)))
+    assert layer(X).shape == (4, layer.cell.output_size)
+    assert layer(keras.Input((None, 3))).shape == (
+        None,
+        layer.cell.output_size,
+    )
