@@ -184,6 +184,17 @@ def keys_and_memory(keys, memory, owner=None):
         )
 
 
+def as_float(inputs, dtype):
+    """Integer or boolean `inputs` cast to `dtype`; float ones unchanged.
+
+    Keras casts only float inputs to a layer's compute dtype; integer
+    features would otherwise fail on some backends and not on others.
+    """
+    if "float" in keras.backend.standardize_dtype(inputs.dtype):
+        return inputs
+    return ops.cast(inputs, dtype)
+
+
 def concrete_value(x):
     """`x` as a NumPy array when its value is known now, else `None`.
 

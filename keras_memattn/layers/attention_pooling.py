@@ -214,8 +214,9 @@ class AttentionPooling(keras.layers.Layer):
         work = "float64" if self.compute_dtype == "float64" else "float32"
         h = ops.cast(inputs, work)
         if mask is not None:
-            _validation.padding_mask(inputs, mask, type(self).__name__)
+            # Converted first: a nested list has no `shape` to check.
             mask = ops.cast(mask, "bool")
+            _validation.padding_mask(inputs, mask, type(self).__name__)
             # Zero weight times a non-finite padded value would still be
             # NaN: padded steps are zeroed before they are used.
             h = ops.where(ops.expand_dims(mask, -1), h, ops.zeros_like(h))

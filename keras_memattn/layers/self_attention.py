@@ -292,7 +292,8 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         return_attention_scores=False,
         training=None,
     ):
-        x = inputs
+        # Integer or boolean features failed in the projections on PyTorch.
+        x = _validation.as_float(inputs, self.compute_dtype)
         allowed, causal_only = self._attention_mask(
             x, mask, attention_mask, use_causal_mask
         )

@@ -19,17 +19,6 @@ POOLINGS = ("attention", "last", "mean", "max")
 RECURRENT_ENCODERS = ("wm_lstm", "attention_gru", "mann", "lstm", "gru")
 
 
-def _as_float(inputs, dtype):
-    """Integer or boolean features as `dtype`; float ones unchanged.
-
-    Keras casts only float inputs to a layer's compute dtype; without this,
-    integer features failed on some backends and not on others.
-    """
-    if "float" in keras.backend.standardize_dtype(inputs.dtype):
-        return inputs
-    return ops.cast(inputs, dtype)
-
-
 @keras.saving.register_keras_serializable(package="keras_memattn")
 class TokenIds(keras.layers.Layer):
     """Identity on token ids that records how the ids were made.
@@ -152,7 +141,7 @@ class PositionEmbedding(keras.layers.Layer):
         )
 
     def call(self, inputs):
-        inputs = _as_float(inputs, self.compute_dtype)
+        inputs = _validation.as_float(inputs, self.compute_dtype)
         steps = ops.shape(inputs)[1]
         if isinstance(steps, int) and steps > self.sequence_length:
             raise ValueError(
@@ -225,7 +214,7 @@ class MaskedMaxPooling(keras.layers.Layer):
         _validation.input_rank("inputs", input_shape, 3, "MaskedMaxPooling")
 
     def call(self, inputs, mask=None):
-        inputs = _as_float(inputs, self.compute_dtype)
+        inputs = _validation.as_float(inputs, self.compute_dtype)
         if mask is None:
             return ops.max(inputs, axis=1)
         _validation.padding_mask(inputs, mask, "MaskedMaxPooling")
@@ -282,7 +271,7 @@ class MaskedAveragePooling(keras.layers.Layer):
         _validation.input_rank("inputs", input_shape, 3, "MaskedAveragePooling")
 
     def call(self, inputs, mask=None):
-        inputs = _as_float(inputs, self.compute_dtype)
+        inputs = _validation.as_float(inputs, self.compute_dtype)
         if mask is None:
             return ops.mean(inputs, axis=1)
         _validation.padding_mask(inputs, mask, "MaskedAveragePooling")

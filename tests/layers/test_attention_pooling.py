@@ -210,3 +210,12 @@ def test_activity_regularizer_sees_the_pooled_output_only():
     copy = AttentionPooling.from_config(layer.get_config())
     copy(X, return_attention_scores=True)
     assert len(copy.losses) == 1
+
+
+def test_mask_as_nested_list():
+    # As MultiHeadSelfAttention; it used to fail with an AttributeError.
+    layer = AttentionPooling(num_heads=2)
+    want = layer(X, mask=MASK, return_attention_scores=True)
+    got = layer(X, mask=MASK.tolist(), return_attention_scores=True)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(_numpy(g), _numpy(w))

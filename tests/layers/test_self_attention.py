@@ -491,3 +491,22 @@ def test_activity_regularizer_sees_the_output_only():
     copy = MultiHeadSelfAttention.from_config(layer.get_config())
     copy(X, return_attention_scores=True)
     assert len(copy.losses) == 1
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("training", [False, True])
+def test_integer_features_are_cast_to_the_compute_dtype(
+    implementation, training
+):
+    # They failed on PyTorch alone, in the query/key/value projection.
+    x = np.arange(36, dtype="int32").reshape(3, 3, 4) % 5
+    mask = np.array([[1, 1, 0], [1, 1, 1], [0, 0, 0]], bool)
+    layer = MultiHeadSelfAttention(2, 2)
+    layer.attention_implementation = implementation
+    for features in (x, x.astype(bool)):
+        out = layer(features, mask=mask, training=training)
+        assert keras.backend.standardize_dtype(out.dtype) == "float32"
+        expected = layer(
+            features.astype("float32"), mask=mask, training=training
+        )
+        np.testing.assert_allclose(_numpy(out), _numpy(expected))
