@@ -1,4 +1,4 @@
-"""Argument checks shared by the layers and ops.
+"""Argument checks (and input conversions) shared by the layers and ops.
 
 Every error names the argument and the value received, in the Keras style
 (`Received: units=0`).
