@@ -63,7 +63,11 @@ def test_ag_news_test_only():
     assert list(data) == ["test"]
     texts, labels = data["test"]
     np.testing.assert_array_equal(np.bincount(labels), [1900] * 4)
-    assert not any("\\n" in t for t in texts)
+    assert not any("\\" in t for t in texts)
+    # The file's backslashes are line breaks, also those before an "n".
+    assert any("for social network and whitelist" in t for t in texts)
+    assert any("and gave no indication" in t for t in texts)
+    assert not any(" etwork " in t for t in texts)
 
 
 def _write_imdb_archive(folder, split, reviews):
@@ -232,7 +236,9 @@ def test_load_text_classification_errors(tmp_path):
         datasets.load_text_classification(empty_label)
     latin = tmp_path / "latin.tsv"
     latin.write_bytes("label\ttext\n1\tcaf\u00e9\n".encode("latin-1"))
-    with pytest.raises(ValueError, match=r"latin.tsv is not valid utf-8"):
+    with pytest.raises(
+        ValueError, match=r"latin.tsv is not valid utf-8 text \("
+    ):
         datasets.load_text_classification(latin)
     assert datasets.load_text_classification(latin, encoding="latin-1")[0] == [
         "caf\u00e9"
@@ -318,3 +324,15 @@ def test_unclosed_quote_in_a_csv_names_the_row(tmp_path):
     good.write_text('label,text\npos,"a ""fine""\nfilm"\nneg,dull\n')
     texts, _, _ = datasets.load_text_classification(good)
     assert texts == ['a "fine"\nfilm', "dull"]
+
+
+@pytest.mark.parametrize("name", ["long.tsv", "long.csv"])
+def test_a_text_longer_than_the_csv_field_limit(tmp_path, name):
+    # The csv module's default limit is 131,072 characters per field.
+    long_text = "word " * 40000 + "end"
+    path = tmp_path / name
+    sep = "," if name.endswith(".csv") else "\t"
+    path.write_text(f"label{sep}text\npos{sep}{long_text}\nneg{sep}dull\n")
+    texts, labels, _ = datasets.load_text_classification(path)
+    assert texts == [long_text, "dull"]
+    np.testing.assert_array_equal(labels, [1, 0])
