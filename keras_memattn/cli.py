@@ -378,6 +378,10 @@ def _file_error(message):
     """
     message = message.replace(
         "are not among class_names=", "are not among the training labels "
+    ).replace(
+        # The command has no encoding flag: it reads UTF-8.
+        "; pass the file's `encoding`.",
+        "; memattn reads UTF-8 files, so save it as UTF-8.",
     )
     return _in_flag_words(
         message,
@@ -1000,16 +1004,17 @@ def _check_folder_creatable(flag, path):
         )
 
 
-def _check_not_model(flag, path, model):
+def _check_not_model(flag, path, model, what="model", source="model"):
     """Raises CLIError when `path` is the model file `model`: writing there
-    would destroy the model. `flag` names the argument in the message."""
+    would destroy the model. `flag` names the argument in the message;
+    `what` and `source` name another input file (the test data, say)."""
     same = os.path.realpath(path) == os.path.realpath(model)
     if not same and os.path.exists(path) and os.path.exists(model):
         same = os.path.samefile(path, model)  # a hard link, say.
     if same:
         raise CLIError(
-            f"{flag} {path} is the model file; writing it would destroy the "
-            f"model, so name another file. Received: model {model}, "
+            f"{flag} {path} is the {what} file; writing it would destroy the "
+            f"{what}, so name another file. Received: {source} {model}, "
             f"{flag} {path}"
         )
 
@@ -1249,6 +1254,10 @@ def _run_evaluate(args):
         if os.path.isdir(args.output):
             raise CLIError(f"--output {args.output} is a folder; name a file")
         _check_not_model("--output", args.output, args.model)
+        if args.test is not None:
+            _check_not_model(
+                "--output", args.output, args.test, "test data", "--test"
+            )
         _check_folder_creatable("--output", args.output)
     model, vectorizer, class_names = _load_model(args.model)
     data = _load_task(args, training=False, class_names=class_names)

@@ -569,6 +569,17 @@ def test_unreadable_csv_is_one_line(tmp_path, capsys):
     )
 
 
+def test_a_file_that_is_not_utf8_is_named_with_a_remedy(tmp_path, capsys):
+    latin1 = tmp_path / "latin1.tsv"
+    latin1.write_bytes(b"label\ttext\npos\tcaf\xe9 film\nneg\tdull\n")
+    _assert_one_line_error(
+        capsys,
+        ["train", "--train", str(latin1), "--cv", "2"],
+        f"{latin1} is not valid utf-8 text (invalid continuation byte at "
+        "byte 18); memattn reads UTF-8 files, so save it as UTF-8.",
+    )
+
+
 def _trained_model(tmp_path, capsys):
     out = tmp_path / "run"
     test_file = _write_tsv(tmp_path / "test.tsv", n=10, seed=1)
@@ -814,6 +825,21 @@ def test_evaluate_output_to_the_model_path_is_refused(tmp_path, capsys):
         "destroy the model",
     )
     assert model_path.read_bytes() == saved
+
+
+def test_evaluate_output_to_the_test_file_is_refused(tmp_path, capsys):
+    model_path = _trained_model(tmp_path, capsys)
+    test_file = tmp_path / "test.tsv"
+    saved = test_file.read_bytes()
+    argv = ["evaluate", str(model_path), "--test", str(test_file)]
+    argv += ["--text-column", "sentence", "--output", str(test_file)]
+    _assert_one_line_error(
+        capsys,
+        argv,
+        f"--output {test_file} is the test data file; writing it would "
+        "destroy the test data",
+    )
+    assert test_file.read_bytes() == saved
 
 
 @pytest.mark.parametrize(
