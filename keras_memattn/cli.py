@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 from keras_memattn import _bench
 from keras_memattn import _folders
@@ -1223,6 +1224,12 @@ def _load_model(path):
         raise CLIError(f"model {path} is a folder, not a .keras file{hint}")
     if not os.path.isfile(path):
         raise CLIError(f"model file {path} does not exist")
+    if str(path).endswith(".keras") and not zipfile.is_zipfile(path):
+        # Keras would say "File not found" of a file that exists.
+        raise CLIError(
+            f"cannot load {path}: it is not a .keras file (a zip archive "
+            "written by `model.save` or `memattn train`)"
+        )
     try:
         # Only `predict` is called: compile=False skips restoring the
         # optimizer, loss and metrics, and a `jit_compile=True` saved on

@@ -221,6 +221,17 @@ def test_bad_input_is_one_line_and_exit_2(argv, match, capsys, tmp_path):
     _assert_one_line_error(capsys, argv, match)
 
 
+def test_a_model_file_that_is_not_a_keras_archive(tmp_path, capsys):
+    # Keras said "File not found" of a file that exists.
+    not_a_model = tmp_path / "notes.keras"
+    not_a_model.write_text("not a model")
+    _assert_one_line_error(
+        capsys,
+        ["predict", str(not_a_model), "text"],
+        f"cannot load {not_a_model}: it is not a .keras file (a zip archive",
+    )
+
+
 def test_a_folder_where_a_file_is_expected_is_named(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()

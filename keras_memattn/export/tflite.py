@@ -757,6 +757,12 @@ def _load_model(path):
     """`keras.models.load_model`, with a `ValueError` naming the file when
     it holds no readable Keras model (Keras raises KeyError, OSError, ...).
     """
+    if str(path).endswith(".keras") and not zipfile.is_zipfile(path):
+        # Keras would say "File not found" of a file that exists.
+        raise ValueError(
+            f"Cannot load a Keras model from {path}: it is not a .keras file "
+            "(a zip archive written by `model.save`)"
+        )
     try:
         return keras.models.load_model(path)
     except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as e:

@@ -411,6 +411,8 @@ def test_cli_missing_files_are_one_line_errors(tmp_path, capsys):
     np.savez(empty_npz)
     npy = tmp_path / "data.npy"
     np.save(npy, np.zeros((2, 5), "int32"))
+    not_a_zip = tmp_path / "notes.keras"
+    not_a_zip.write_text("not a model")
     not_a_model = tmp_path / "empty.keras"
     with zipfile.ZipFile(not_a_model, "w") as archive:
         archive.writestr("notes.txt", "no model here")
@@ -441,6 +443,12 @@ def test_cli_missing_files_are_one_line_errors(tmp_path, capsys):
         (
             [str(not_a_model), out],
             f"Cannot load a Keras model from {not_a_model}",
+        ),
+        # Keras said "File not found" of a file that is not a zip archive.
+        (
+            [str(not_a_zip), out],
+            f"Cannot load a Keras model from {not_a_zip}: it is not a "
+            ".keras file",
         ),
     ]:
         args = parser.parse_args(["export", *argv])
