@@ -355,6 +355,17 @@ class MemoryNetwork(keras.layers.Layer):
             name, ids, self.vocabulary_size, "vocabulary_size", "MemoryNetwork"
         )
 
+    def _int32_ids(self, ids):
+        """`ids` as int32, with ids outside `[0, vocabulary_size)` set to 0.
+
+        The range is checked before the cast, which would wrap int64 ids
+        beyond the int32 range onto valid ids in a traced call.
+        """
+        valid = ops.logical_and(
+            ops.greater(ids, 0), ops.less(ids, self.vocabulary_size)
+        )
+        return ops.cast(ops.where(valid, ids, 0), "int32")
+
     def _embedding(self, name):
         return self.add_weight(
             shape=(self.vocabulary_size, self.embedding_dim),
@@ -509,8 +520,8 @@ class MemoryNetwork(keras.layers.Layer):
         story, query = self._split_inputs(inputs)
         self._check_ids("story", story)
         self._check_ids("query", query)
-        story = ops.cast(story, "int32")
-        query = ops.cast(query, "int32")
+        story = self._int32_ids(story)
+        query = self._int32_ids(query)
         # Fake quantization runs in float32 so the grid is exact.
         dtype = "float32" if self.quantization else self.compute_dtype
         story_pe = self._encoding(story.shape[-1], dtype)

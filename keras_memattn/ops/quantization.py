@@ -112,13 +112,18 @@ def _magnitude_code(x, word_length, integer_bits, rounding):
     if rounding == "nearest":
         code = ops.round(scaled)
     else:
-        code = ops.floor(scaled)
-    return ops.minimum(code, max_code)
+        # `trunc` equals `floor` here (`scaled >= 0`) and keeps float64,
+        # which `ops.floor` casts to float32 on PyTorch.
+        code = ops.trunc(scaled)
+    return ops.minimum(code, ops.cast(max_code, code.dtype))
 
 
 def _sign(x):
-    # Sign-magnitude words have no zero sign: x >= 0 is positive.
-    return ops.where(x >= 0, 1.0, -1.0)
+    # Sign-magnitude words have no zero sign: x >= 0 is positive. The
+    # result has the dtype of `x` (Python floats would give float32, which
+    # TensorFlow does not multiply with float64).
+    ones = ops.ones_like(x)
+    return ops.where(x >= 0, ones, -ones)
 
 
 def fixed_point(
@@ -242,7 +247,7 @@ def _bit_planes(x, word_length, integer_bits, rounding):
     inverse_powers = ops.convert_to_tensor(
         [2.0**-k for k in range(word_length)], dtype=code.dtype
     )
-    shifted = ops.floor(ops.expand_dims(code, -1) * inverse_powers)
+    shifted = ops.trunc(ops.expand_dims(code, -1) * inverse_powers)
     bits = shifted[..., :-1] - 2.0 * shifted[..., 1:]
     return signs, ops.expand_dims(signs, -1) * (2.0 * bits - 1.0)
 
@@ -270,8 +275,12 @@ def _work_operands(keys, memory, owner):
 
 
 def _pairwise_dot(keys, memory):
-    """`(..., D)` x `(..., slots, D)` -> `(..., slots)`."""
-    return ops.squeeze(ops.matmul(memory, ops.expand_dims(keys, -1)), -1)
+    """`(..., D)` x `(..., slots, D)` -> `(..., slots)`.
+
+    A product and a sum rather than `ops.matmul`, which computes float64
+    operands in float32 on PyTorch.
+    """
+    return ops.sum(ops.expand_dims(keys, -2) * memory, axis=-1)
 
 
 def fixed_point_dot(

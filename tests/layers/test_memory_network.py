@@ -596,6 +596,36 @@ def test_word_ids_out_of_range_in_a_compiled_call_count_as_padding():
     np.testing.assert_allclose(got, want, atol=1e-6)
 
 
+def test_int64_ids_beyond_int32_in_a_compiled_call_count_as_padding():
+    if keras.backend.backend() == "jax":
+        pytest.skip("JAX holds no int64 ids without x64.")
+    story, query = _data()
+    story, query = story.astype("int64"), query.astype("int64")
+    inputs = [
+        keras.Input((4, 3), dtype="int64"),
+        keras.Input((2,), dtype="int64"),
+    ]
+    model = keras.Model(inputs, MemoryNetwork(VOCAB, 4)(inputs))
+    bad_story = story.copy()
+    # Both wrap onto the valid id 3 in int32.
+    bad_story[0, 0, 0] = 2**32 + 3
+    bad_story[2, 1, 1] = -(2**32) + 3
+    bad_query = query.copy()
+    bad_query[1, 0] = 2**32 + 3
+    if keras.backend.backend() == "torch":
+        # PyTorch runs `predict` eagerly, where the ids are checked.
+        with pytest.raises(ValueError, match="vocabulary_size"):
+            model.predict([bad_story, bad_query], verbose=0)
+        return
+    got = model.predict([bad_story, bad_query], verbose=0)
+    padded_story, padded_query = bad_story.copy(), bad_query.copy()
+    padded_story[0, 0, 0] = 0
+    padded_story[2, 1, 1] = 0
+    padded_query[1, 0] = 0
+    want = model.predict([padded_story, padded_query], verbose=0)
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
 def test_story_and_query_batch_sizes_must_match():
     story, query = _data()
     with pytest.raises(

@@ -551,3 +551,37 @@ def test_similarities_reject_keys_and_memory_of_different_widths(fn):
     memory = np.array([[[0.5, 0.25, 0.25]]], "float32")
     with pytest.raises(ValueError, match=r"width D.*keys.shape=\(1, 1\)"):
         fn(keys, memory)
+
+
+def test_float64_inputs_are_quantized_in_float64(rng):
+    # JAX without x64 holds float64 inputs in float32; the references read
+    # the inputs as the backend holds them.
+    x = np.array([0.99999999, -0.99999999, 0.3, -9.0, -0.0], "float64")
+    held = _np(keras.ops.convert_to_tensor(x))
+    dtype = keras.backend.standardize_dtype(
+        keras.ops.convert_to_tensor(x).dtype
+    )
+    for rounding in ("nearest", "toward_zero"):
+        y = quantization.fixed_point(x, 8, 3, rounding=rounding)
+        assert keras.backend.standardize_dtype(y.dtype) == dtype
+        np.testing.assert_array_equal(_np(y), _np_fixed(held, 8, 3, rounding))
+    y = quantization.binary(x)
+    assert keras.backend.standardize_dtype(y.dtype) == dtype
+    np.testing.assert_array_equal(_np(y), [1.0, -1.0, 1.0, -1.0, 1.0])
+    keys = rng.normal(size=(2, 3)) * 2.0
+    memory = rng.normal(size=(2, 4, 3)) * 2.0
+    held_keys = _np(keras.ops.convert_to_tensor(keys))
+    held_memory = _np(keras.ops.convert_to_tensor(memory))
+    s = quantization.hamming_similarity(keys, memory, word_length=24)
+    assert keras.backend.standardize_dtype(s.dtype) == dtype
+    np.testing.assert_allclose(
+        _np(s),
+        _np_hamming(held_keys, held_memory, 24, 3, 0.125),
+        rtol=0,
+        atol=1e-12 if dtype == "float64" else 1e-6,
+    )
+    s = quantization.fixed_point_dot(keys, memory)
+    assert keras.backend.standardize_dtype(s.dtype) == dtype
+    np.testing.assert_allclose(
+        _np(s), _np_fixed_dot(held_keys, held_memory, 8, 3), atol=0
+    )
