@@ -30,7 +30,6 @@ def _params():
             id=name,
             marks=()
             if name in export_cases.DEFAULT_CASES
-            or name == "MANNLayer(addressing='ntm')"
             else pytest.mark.slow,
         )
         for name in export_cases.available(CASES)
