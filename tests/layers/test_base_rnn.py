@@ -24,6 +24,23 @@ MASK[1, :] = False
 MASK[2, 1:3] = False  # A gap in the middle.
 
 
+# The package's recurrent layers, by name, with the arguments they need.
+RECURRENT_LAYERS = pytest.mark.parametrize(
+    "layer_name,kwargs",
+    [
+        ("WorkingMemoryLSTM", {}),
+        ("AttentionGRU", {}),
+        ("MANNLayer", {"memory_size": 3, "memory_width": 2}),
+    ],
+)
+
+
+def _recurrent(layer_name, units, **kwargs):
+    import keras_memattn.layers
+
+    return getattr(keras_memattn.layers, layer_name)(units, **kwargs)
+
+
 def _run(loop, **kwargs):
     keras.utils.set_random_seed(3)
     layer = ToyRNN(5, **kwargs)
@@ -183,18 +200,9 @@ def test_projected_inputs_path_matches_per_step_path_with_dropout(layer_name):
     np.testing.assert_allclose(outs["keras"], outs["unstack"], atol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "layer_name,kwargs",
-    [
-        ("WorkingMemoryLSTM", {}),
-        ("AttentionGRU", {}),
-        ("MANNLayer", {"memory_size": 3, "memory_width": 2}),
-    ],
-)
+@RECURRENT_LAYERS
 def test_initial_state_of_wrong_count_or_width_is_rejected(layer_name, kwargs):
-    import keras_memattn.layers
-
-    layer = getattr(keras_memattn.layers, layer_name)(4, **kwargs)
+    layer = _recurrent(layer_name, 4, **kwargs)
     x = np.ones((2, 5, 3), "float32")
     sizes = layer.cell.state_size
     sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
@@ -215,20 +223,11 @@ def test_initial_state_of_wrong_count_or_width_is_rejected(layer_name, kwargs):
 
 
 @pytest.mark.parametrize("loop", ["keras", "unstack"])
-@pytest.mark.parametrize(
-    "layer_name,kwargs",
-    [
-        ("WorkingMemoryLSTM", {}),
-        ("AttentionGRU", {}),
-        ("MANNLayer", {"memory_size": 3, "memory_width": 2}),
-    ],
-)
+@RECURRENT_LAYERS
 def test_mask_of_another_shape_is_rejected(layer_name, kwargs, loop):
     # Without the check, a longer mask ran on PyTorch on its first steps,
     # and the other backends failed inside their loops.
-    import keras_memattn.layers
-
-    layer = getattr(keras_memattn.layers, layer_name)(4, **kwargs)
+    layer = _recurrent(layer_name, 4, **kwargs)
     layer.loop_implementation = loop
     for shape in ((4, 7), (4, 5), (3, 6), (4, 6, 1)):
         with pytest.raises(
@@ -269,9 +268,7 @@ def test_implementation_is_accepted_and_changes_nothing(layer_name):
 def test_mask_given_as_a_list_uses_its_first_entry(layer_name, loop):
     # `keras.layers.LSTM` and `GRU` accept a list of masks (one per input)
     # and use the first.
-    import keras_memattn.layers
-
-    layer = getattr(keras_memattn.layers, layer_name)(4, return_sequences=True)
+    layer = _recurrent(layer_name, 4, return_sequences=True)
     layer.loop_implementation = loop
     expected = ops.convert_to_numpy(layer(X, mask=MASK))
     nested = ops.convert_to_numpy(layer(X, mask=[MASK, None]))
@@ -334,21 +331,14 @@ def test_use_cudnn_is_accepted_but_true_is_refused(layer_name):
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
-@pytest.mark.parametrize("layer_name", ["wm_lstm", "attention_gru", "mann"])
-def test_half_precision_policy_builds_with_orthogonal_init(layer_name, dtype):
+@RECURRENT_LAYERS
+def test_half_precision_policy_builds_with_orthogonal_init(
+    layer_name, kwargs, dtype
+):
     # Keras' Orthogonal initializer (the default recurrent one) takes a QR
     # decomposition, which JAX and PyTorch have no float16/bfloat16 kernel
     # for (nor TensorFlow a bfloat16 one): the layers draw it in float32.
-    from keras_memattn.layers import MANNLayer
-
-    layers = {
-        "wm_lstm": lambda: WorkingMemoryLSTM(3, dtype=dtype),
-        "attention_gru": lambda: AttentionGRU(3, dtype=dtype),
-        "mann": lambda: MANNLayer(
-            3, memory_size=4, memory_width=2, dtype=dtype
-        ),
-    }
-    layer = layers[layer_name]()
+    layer = _recurrent(layer_name, 3, dtype=dtype, **kwargs)
     out = layer(X)
     assert keras.backend.standardize_dtype(out.dtype) == dtype
     assert np.isfinite(ops.convert_to_numpy(ops.cast(out, "float32"))).all()
@@ -359,15 +349,9 @@ def test_half_precision_policy_builds_with_orthogonal_init(layer_name, dtype):
     np.testing.assert_allclose(rows @ rows.T, np.eye(3), atol=0.03)
 
 
-@pytest.mark.parametrize("layer_name", ["wm_lstm", "attention_gru", "mann"])
-def test_empty_time_axis_is_refused(layer_name):
-    from keras_memattn.layers import MANNLayer
-
-    layer = {
-        "wm_lstm": lambda: WorkingMemoryLSTM(3),
-        "attention_gru": lambda: AttentionGRU(3),
-        "mann": lambda: MANNLayer(3, memory_size=4, memory_width=2),
-    }[layer_name]()
+@RECURRENT_LAYERS
+def test_empty_time_axis_is_refused(layer_name, kwargs):
+    layer = _recurrent(layer_name, 3, **kwargs)
     with pytest.raises(
         ValueError, match=r"at least one time step.*\(2, 0, 3\)"
     ):
@@ -375,23 +359,14 @@ def test_empty_time_axis_is_refused(layer_name):
 
 
 @pytest.mark.parametrize("loop", ["keras", "unstack"])
-@pytest.mark.parametrize(
-    "layer_name,kwargs",
-    [
-        ("WorkingMemoryLSTM", {}),
-        ("AttentionGRU", {}),
-        ("MANNLayer", {"memory_size": 3, "memory_width": 2}),
-    ],
-)
+@RECURRENT_LAYERS
 def test_inputs_with_other_features_than_built_are_rejected(
     layer_name, kwargs, loop
 ):
     # Without the check, the kernels' matrix product failed with a
     # different error on every backend (TypeError, RuntimeError,
     # InvalidArgumentError), and a symbolic call passed.
-    import keras_memattn.layers
-
-    layer = getattr(keras_memattn.layers, layer_name)(4, **kwargs)
+    layer = _recurrent(layer_name, 4, **kwargs)
     layer.loop_implementation = loop
     layer(X)
     message = r"axis -1 of input shape to have value 3.*received input with"
