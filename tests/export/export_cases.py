@@ -11,6 +11,7 @@ import dataclasses
 
 import keras
 import numpy as np
+import pytest
 
 import keras_memattn
 
@@ -290,3 +291,16 @@ def available(cases):
         if name.startswith(("keras.", "text_classifier/", "add_naive_bayes/"))
         or name.split("(")[0] in names
     }
+
+
+def params(cases):
+    """`pytest.param`s of the available `cases`; all but the default ones
+    are marked slow."""
+    return [
+        pytest.param(
+            name,
+            id=name,
+            marks=() if name in DEFAULT_CASES else pytest.mark.slow,
+        )
+        for name in available(cases)
+    ]

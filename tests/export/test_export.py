@@ -33,19 +33,6 @@ FLOAT_ATOL = 1e-5
 slow_unless_tf = pytest.mark.export if ON_TF else pytest.mark.slow
 
 
-def _params(cases):
-    return [
-        pytest.param(
-            name,
-            id=name,
-            marks=()
-            if name in export_cases.DEFAULT_CASES
-            else pytest.mark.slow,
-        )
-        for name in export_cases.available(cases)
-    ]
-
-
 def _has_variable_time(model):
     return any(
         len(t.shape) > 1 and t.shape[1] is None
@@ -95,7 +82,8 @@ def test_every_example_model_has_an_export_case():
 @tf_only
 @pytest.mark.parametrize(
     "name",
-    _params(export_cases.LAYER_CASES) + _params(export_cases.MODEL_CASES),
+    export_cases.params(export_cases.LAYER_CASES)
+    + export_cases.params(export_cases.MODEL_CASES),
 )
 def test_float_export_matches_keras(name, tmp_path):
     cases = {**export_cases.LAYER_CASES, **export_cases.MODEL_CASES}
