@@ -153,8 +153,9 @@ def build_parser():
     parser = _Parser(
         prog="memattn",
         description=(
-            "Train, evaluate and use keras-memattn text classifiers; time "
-            "its layers."
+            "Train keras-memattn text classifiers (or memory models on "
+            "bAbI and the copy task), evaluate and use the text "
+            "classifiers, export models to TF-Lite, and time the layers."
         ),
     )
     parser.add_argument(
@@ -166,7 +167,11 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     sub.required = True
 
-    train = sub.add_parser("train", help="train a text classifier")
+    train = sub.add_parser(
+        "train",
+        help="train a text classifier (or, with --task babi or copy, a "
+        "memory model)",
+    )
     _add_data_options(train, training=True)
     _add_model_options(train)
     train.add_argument("--epochs", type=int, default=5)
@@ -185,7 +190,13 @@ def build_parser():
         default=0.1,
         help="held out of the training data when the task has no dev split",
     )
-    train.add_argument("--cv", type=int, default=None, help="k-fold CV")
+    train.add_argument(
+        "--cv",
+        type=int,
+        default=None,
+        help="k-fold cross-validation, for data without a test split: "
+        "mr and subj (default 10) or --train without --test",
+    )
     train.add_argument("--max-tokens", type=int, default=20000)
     add_text_feature_arguments(train)
     train.add_argument(

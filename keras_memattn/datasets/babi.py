@@ -146,8 +146,10 @@ def load_babi(
     Returns:
         `(train, test, vocabulary)`: `train` and `test` are tuples
         `(stories, queries, answers)` of int32 arrays of shapes
-        `(samples, max_facts, words)`, `(samples, query_words)` and
-        `(samples,)`; `vocabulary` is the list of words by id.
+        `(samples, facts, words)`, `(samples, query_words)` and
+        `(samples,)`, with `facts` the length of the longest training
+        story (at most `max_facts`); `vocabulary` is the list of words by
+        id.
 
     Raises:
         ValueError: for a task outside 1-20 or a non-positive `max_facts`.
@@ -198,10 +200,10 @@ def load_babi_joint(
     Returns:
         `(train, test, vocabulary)`: `train` and `test` are tuples
         `(stories, queries, answers, task_ids)` of int32 arrays of shapes
-        `(samples, max_facts, words)`, `(samples, query_words)`,
-        `(samples,)` and `(samples,)`, the samples of the tasks one after
-        the other in the order of `tasks`; `vocabulary` is the list of
-        words by id.
+        `(samples, facts, words)` (`facts` as in `load_babi`),
+        `(samples, query_words)`, `(samples,)` and `(samples,)`, the samples
+        of the tasks one after the other in the order of `tasks`;
+        `vocabulary` is the list of words by id.
 
     Raises:
         ValueError: for an empty `tasks`, a task outside 1-20, a repeated
