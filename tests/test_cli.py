@@ -679,6 +679,32 @@ def test_export_errors_follow_the_cli_contract(tmp_path, capsys):
     assert os.listdir(tmp_path) == ["m.keras"]
 
 
+def test_export_errors_of_to_tflite_name_the_flags(
+    tmp_path, capsys, monkeypatch
+):
+    pytest.importorskip("keras_memattn.export.cli")
+    from keras_memattn.export import tflite
+
+    def to_tflite(model, path, sequence_length=None, **kwargs):
+        raise ValueError(
+            "`sequence_length` fixes a time axis that the model leaves "
+            "unknown. Received: sequence_length=7"
+        )
+
+    monkeypatch.setattr(tflite, "to_tflite", to_tflite)
+    model_path = tmp_path / "m.keras"
+    model_path.write_bytes(b"not read")
+    out = str(tmp_path / "sub" / "m.tflite")
+    argv = ["export", str(model_path), out, "--sequence-length", "7"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "memattn: error: `--sequence-length` fixes a time axis that the "
+        "model leaves unknown. Received: --sequence-length 7"
+    ), err
+    assert os.listdir(tmp_path) == ["m.keras"]
+
+
 def test_a_run_never_leaves_an_older_model_beside_new_metrics(tmp_path):
     # A cross-validation run writes metrics only; an earlier run's model in
     # the same --out must not stay next to them.

@@ -11,6 +11,7 @@ from keras_memattn.cli import CLIError
 from keras_memattn.cli import _check_folder_creatable
 from keras_memattn.cli import _check_not_model
 from keras_memattn.cli import _flag_message
+from keras_memattn.cli import _in_flag_words
 from keras_memattn.cli import _make_folders
 from keras_memattn.cli import _remove_empty
 from keras_memattn.cli import report_error
@@ -117,7 +118,8 @@ def _run(args):
         )
     except (tflite.TFLiteExportError, ValueError) as e:
         _remove_empty(created)
-        raise CLIError(" ".join(str(e).split())) from None
+        message = " ".join(str(e).split())
+        raise CLIError(_in_flag_words(message, _EXPORT_FLAGS)) from None
     report = None
     if args.verify:
         try:
@@ -142,6 +144,19 @@ def _run(args):
     if report is not None:
         print(report.summary())
     return 0
+
+
+# The arguments of `to_tflite` that come from flags of the same name; its
+# errors name the flags.
+_EXPORT_FLAGS = {
+    name: "--" + name.replace("_", "-")
+    for name in (
+        "sequence_length",
+        "batch_size",
+        "quantize",
+        "representative_data",
+    )
+}
 
 
 def _check_args(args):

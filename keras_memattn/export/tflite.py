@@ -638,7 +638,7 @@ def _check_sequence_length(model, sequence_length):
         where = (
             "the model's time axis is fixed at "
             f"{', '.join(str(n) for n in fixed)} in its `keras.Input` "
-            "(a text classifier's at its vectorizer's `sequence_length`)"
+            "(a text classifier's at its vectorizer's sequence length)"
         )
     else:
         where = "the model's inputs have no time axis"
