@@ -83,9 +83,10 @@ def masked_softmax(logits, mask=None, axis=-1):
         )
     work_dtype = "float64" if in_dtype == "float64" else "float32"
     x = ops.cast(logits, work_dtype)
-    if logits.shape[axis] == 0:
-        # Nothing to normalise over (a zero-length sequence): an empty
-        # result, where the reductions below would fail on some backends.
+    if 0 in tuple(logits.shape):
+        # Nothing to normalise (a zero-length sequence, or an empty batch):
+        # an empty result, where the reductions below fail on some backends
+        # (Keras' maximum refuses an empty tensor on TensorFlow and PyTorch).
         empty = x if mask is None else ops.where(mask, x, 0.0)
         return ops.cast(empty, in_dtype)
     if mask is None:

@@ -152,6 +152,17 @@ def test_mask_from_embedding_is_consumed():
     np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-6)
 
 
+def test_empty_batch_gives_an_empty_output():
+    # It used to fail on TensorFlow and PyTorch inside the masked softmax.
+    pooled, weights = AttentionPooling(num_heads=2)(
+        np.zeros((0, 6, 8), "float32"),
+        mask=np.zeros((0, 6), bool),
+        return_attention_scores=True,
+    )
+    assert tuple(pooled.shape) == (0, 16)
+    assert tuple(weights.shape) == (0, 2, 6)
+
+
 def test_compute_output_shape():
     assert AttentionPooling(num_heads=3).compute_output_shape((None, 7, 4)) == (
         None,

@@ -92,6 +92,13 @@ def test_zero_length_axis_gives_an_empty_result(with_mask):
     assert tuple(got.shape) == (2, 3, 0)
 
 
+def test_empty_batch_gives_an_empty_result():
+    # Keras' maximum refuses an empty tensor: the row maximum used to fail
+    # on an empty batch (TensorFlow, PyTorch).
+    got = masked_softmax(ops.zeros((0, 3, 4)), ops.zeros((0, 1, 4), "bool"))
+    assert tuple(got.shape) == (0, 3, 4)
+
+
 def test_one_position_gets_weight_one_without_a_warning():
     # `keras.ops.softmax` warns for an axis of size 1 (one-step sequences,
     # one memory slot), suggesting a sigmoid was meant.
