@@ -36,12 +36,12 @@ class MultiHeadSelfAttention(keras.layers.Layer):
 
     where $h$ is `num_heads`, $d_k$ is `key_dim` and $M$ is $0$ where
     attention is allowed and $-\infty$ elsewhere. The softmax (and the
-    query-key product under mixed precision) runs in float32; the output is
-    in the compute dtype.
+    query-key product under mixed precision) runs in float32, or float64
+    under a float64 policy; the output is in the compute dtype.
 
     When no attention weights are needed (no `return_attention_scores`, no
-    dropout in training) and `value_dim` equals `key_dim`, the attention
-    runs through
+    dropout in training), `value_dim` equals `key_dim` and the compute
+    dtype is not float64, the attention runs through
     `keras.ops.dot_product_attention` on the backend where that is faster
     (PyTorch); elsewhere through an explicit einsum and
     `keras_memattn.ops.masked_softmax`. Both paths compute the same result.
@@ -303,6 +303,8 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             or not self._use_fused()
             # JAX's kernel needs equal key and value head sizes.
             or self._value_dim != self.key_dim
+            # Keras' kernel computes float64 in float32 (PyTorch, JAX).
+            or self.compute_dtype == "float64"
         )
         # Training (forward and backward) is fastest with the heads in the
         # `(batch, time, heads, dim)` layout that the fused kernel takes;

@@ -470,6 +470,37 @@ def test_zero_length_sequence_gives_an_empty_output(implementation):
     assert tuple(scores.shape) == (2, 2, 0, 0)
 
 
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_empty_batch_gives_an_empty_output(implementation):
+    # As keras.layers.MultiHeadAttention; the explicit path used to fail on
+    # TensorFlow and PyTorch inside the masked softmax.
+    layer = MultiHeadSelfAttention(2, 4)
+    layer.attention_implementation = implementation
+    x = np.zeros((0, 6, 8), "float32")
+    mask = np.zeros((0, 6), bool)
+    assert tuple(layer(x, mask=mask, use_causal_mask=True).shape) == (0, 6, 8)
+    _, scores = layer(x, mask=mask, return_attention_scores=True)
+    assert tuple(scores.shape) == (0, 2, 6, 6)
+
+
+def test_float64_policy_computes_in_float64_on_both_paths():
+    probe = ops.ones((2, 2), dtype="float64")
+    product = ops.einsum("ij,jk->ik", probe, probe)
+    if keras.backend.standardize_dtype(product.dtype) != "float64":
+        pytest.skip("no float64 on this backend (JAX without x64)")
+    layer = MultiHeadSelfAttention(2, 4, dtype="float64")
+    x = X.astype("float64")
+    layer.build(x.shape)
+    _randomize(layer)
+    want, _ = _reference(layer, x, _allowed(PADDING))
+    for impl in IMPLEMENTATIONS:
+        layer.attention_implementation = impl
+        got = layer(x, mask=PADDING)
+        assert keras.backend.standardize_dtype(got.dtype) == "float64"
+        # Keras' fused kernel computed in float32 on PyTorch: off by 1e-7.
+        np.testing.assert_allclose(_numpy(got), want, rtol=0, atol=1e-12)
+
+
 def test_attention_mask_as_nested_list():
     # As keras.layers.MultiHeadAttention, which converts it.
     layer = MultiHeadSelfAttention(2, 4)
