@@ -217,8 +217,10 @@ class MaskedMaxPooling(keras.layers.Layer):
         inputs = _validation.as_float(inputs, self.compute_dtype)
         if mask is None:
             return ops.max(inputs, axis=1)
+        # Converted first: a nested list has no `shape` to check.
+        mask = ops.cast(mask, "bool")
         _validation.padding_mask(inputs, mask, "MaskedMaxPooling")
-        mask = ops.cast(mask, "bool")[..., None]
+        mask = mask[..., None]
         # The lowest finite value of the dtype: no real activation is
         # below it, and unlike -inf it keeps the maximum (and its
         # gradient) finite in a row whose steps are all masked.
@@ -274,6 +276,9 @@ class MaskedAveragePooling(keras.layers.Layer):
         inputs = _validation.as_float(inputs, self.compute_dtype)
         if mask is None:
             return ops.mean(inputs, axis=1)
+        # Converted first: a nested list has no `shape` to check. Through
+        # bool, so that any nonzero entry of an integer mask weighs one.
+        mask = ops.cast(mask, "bool")
         _validation.padding_mask(inputs, mask, "MaskedAveragePooling")
         weights = ops.cast(mask, inputs.dtype)[..., None]
         total = ops.sum(inputs * weights, axis=1)

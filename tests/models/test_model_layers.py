@@ -79,6 +79,18 @@ def test_masked_pooling_rejects_a_mask_of_another_shape(layer):
         layer()(x, mask=np.ones((2, 2), bool))
 
 
+@pytest.mark.parametrize("layer", [MaskedMaxPooling, MaskedAveragePooling])
+def test_masked_pooling_takes_an_integer_mask_or_a_nested_list(layer):
+    # As AttentionPooling; a nested list used to fail with an
+    # AttributeError, and an integer mask of 2s doubled the average.
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype("float32")
+    mask = np.array([[1, 1, 0], [1, 0, 0]], bool)
+    want = keras.ops.convert_to_numpy(layer()(x, mask=mask))
+    for other in (mask.tolist(), 2 * mask.astype("int32")):
+        got = keras.ops.convert_to_numpy(layer()(x, mask=other))
+        np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize(
     "make",
     [MaskedMaxPooling, MaskedAveragePooling, lambda: PositionEmbedding(3)],
