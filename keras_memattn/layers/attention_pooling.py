@@ -42,8 +42,9 @@ class AttentionPooling(keras.layers.Layer):
     $[s_1, \dots, s_h]$: one weighted average of the full feature vector per
     head (as in the multi-hop "structured self-attentive" sentence
     embedding), so its size is `num_heads * features`. Scores, softmax and
-    the weighted average run in float32 (float64 under a float64 policy);
-    outputs are in the compute dtype.
+    the weighted average run in float32 (float64 under a float64 policy,
+    except for the matrix products on PyTorch, which Keras' matmul computes
+    in float32); outputs are in the compute dtype.
 
     Masking: the layer consumes the Keras mask of its input (its output has
     no time axis and carries no mask). Padded steps get exactly zero
