@@ -1,6 +1,5 @@
 """`memattn export`: convert a `.keras` file to a builtins-only `.tflite`."""
 
-import importlib.util
 import os
 import zipfile
 
@@ -16,6 +15,7 @@ from keras_memattn.cli import _make_folders
 from keras_memattn.cli import _remove_empty
 from keras_memattn.cli import report_error
 from keras_memattn.export.tflite import QUANTIZE_MODES
+from keras_memattn.export.tflite import _missing_export_packages
 
 DESCRIPTION = """\
 Converts MODEL.keras to OUT.tflite with TF-Lite builtin ops only (no Flex)
@@ -201,10 +201,15 @@ def _check_args(args):
     if os.path.isdir(args.output):
         raise CLIError(f"output {args.output} is a folder; name a .tflite file")
     _check_folder_creatable("output", args.output)
-    if args.verify and importlib.util.find_spec("ai_edge_litert") is None:
+    missing = _missing_export_packages()
+    if missing:
+        # Conversion reads the ops of the file with LiteRT, also without
+        # --verify.
         raise CLIError(
-            "--verify runs the file in LiteRT, which is not installed; "
-            'pip install "keras-memattn[export]" or leave out --verify'
+            "export converts with TensorFlow and checks the file with "
+            f"LiteRT; {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not installed: "
+            'pip install "keras-memattn[export]"'
         )
 
 

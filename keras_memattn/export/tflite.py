@@ -20,6 +20,8 @@ run in a child Python process on the TensorFlow backend.
 
 import collections
 import dataclasses
+import importlib
+import importlib.util
 import json
 import numbers
 import os
@@ -49,6 +51,51 @@ _UNROLL_HINT = (
     "recurrent layers with `unroll=True` on a `keras.Input` whose time axis "
     "is fixed."
 )
+
+
+# Import name and distribution name of what conversion and LiteRT need.
+_EXPORT_PACKAGES = (
+    ("tensorflow", "TensorFlow"),
+    ("ai_edge_litert", "ai-edge-litert"),
+)
+
+
+def _missing_export_packages():
+    """The distributions of the `export` extra that are not installed."""
+    return [
+        label
+        for module, label in _EXPORT_PACKAGES
+        if importlib.util.find_spec(module) is None
+    ]
+
+
+def _check_export_installed():
+    """Raises an ImportError that names the extra when conversion cannot
+    run. Checked without importing TensorFlow, which on the JAX and PyTorch
+    backends only the conversion process imports."""
+    missing = _missing_export_packages()
+    if missing:
+        raise ImportError(
+            "TF-Lite export needs TensorFlow (the converter) and "
+            "ai-edge-litert (to read the ops of the file), also when the "
+            "model trains on the JAX or PyTorch backend; "
+            f"{' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not installed. Install "
+            "them with `pip install keras-memattn[export]`."
+        )
+
+
+def _import_litert(name):
+    """Imports `ai_edge_litert.<name>`, or raises an ImportError that says
+    how to get it."""
+    try:
+        return importlib.import_module(f"ai_edge_litert.{name}")
+    except ImportError as e:
+        raise ImportError(
+            "Reading and running .tflite files needs the LiteRT interpreter "
+            "(ai-edge-litert). Install it with "
+            "`pip install keras-memattn[export]`."
+        ) from e
 
 
 class TFLiteExportError(RuntimeError):
@@ -162,6 +209,8 @@ def to_tflite(
             kernel for (the message names it), full-integer conversion
             crashed the converter, or the full-integer file fails to run in
             LiteRT on the representative data.
+        ImportError: TensorFlow or ai-edge-litert is not installed (the
+            `export` extra), on any backend.
 
     Example:
 
@@ -212,6 +261,7 @@ def to_tflite(
     if not isinstance(model, (str, os.PathLike)):
         _check_not_keras_quantized(model)
         _check_sequence_length(model, sequence_length)
+    _check_export_installed()
     created = _folders.make_folders(os.path.dirname(os.path.abspath(path)))
     try:
         if keras.backend.backend() != "tensorflow":
@@ -270,7 +320,7 @@ def verify_tflite(path, model, inputs, *, repeats=10, num_threads=None):
     assert report.max_abs_diff < 1e-5, report.summary()
     ```
     """
-    from ai_edge_litert.interpreter import Interpreter
+    Interpreter = _import_litert("interpreter").Interpreter
 
     path = os.fspath(path)
     flat_inputs = [np.asarray(x) for x in keras.tree.flatten(inputs)]
@@ -389,7 +439,7 @@ def list_ops(model):
 
 def _read_ops(model):
     """Op counts and the set of custom op names of a TF-Lite flatbuffer."""
-    from ai_edge_litert import schema_py_generated as schema
+    schema = _import_litert("schema_py_generated")
 
     if isinstance(model, (bytes, bytearray)):
         content = bytes(model)
@@ -523,7 +573,7 @@ def _check_runs(content, data, batch_size, max_batches=8):
     A full-integer model can convert and still fail at run time, for
     example when a divisor quantizes to zero.
     """
-    from ai_edge_litert.interpreter import Interpreter
+    Interpreter = _import_litert("interpreter").Interpreter
 
     interpreter = Interpreter(model_content=content)
     input_details, _ = _signature_io(interpreter)

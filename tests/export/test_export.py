@@ -8,6 +8,7 @@ route: a `.keras` file converted in a TensorFlow child process.
 
 import inspect
 import os
+import sys
 import zipfile
 
 import keras
@@ -294,6 +295,29 @@ def test_folder_path_and_empty_inputs_are_rejected_up_front(tmp_path):
     assert not (tmp_path / "new").exists()
     with pytest.raises(ValueError, match="at least one sample"):
         export.verify_tflite(tmp_path / "m.tflite", None, np.zeros((0, 5)))
+
+
+@pytest.mark.parametrize("module", ["tensorflow", "ai_edge_litert"])
+def test_missing_export_packages_name_the_extra(module, tmp_path, monkeypatch):
+    # On JAX and PyTorch a missing TensorFlow used to surface as the
+    # conversion process's ModuleNotFoundError traceback.
+    model = _wide_lstm_model(4)
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(ImportError, match=r"keras-memattn\[export\]"):
+        export.to_tflite(model, tmp_path / "new" / "m.tflite")
+    assert not (tmp_path / "new").exists()
+
+
+def test_missing_litert_names_the_extra(tmp_path, monkeypatch):
+    for name in ("", ".interpreter", ".schema_py_generated"):
+        monkeypatch.setitem(sys.modules, "ai_edge_litert" + name, None)
+    for call in (
+        lambda: export.list_ops(b""),
+        lambda: export.check_builtin_ops(b""),
+        lambda: export.verify_tflite(tmp_path / "m.tflite", None, _ids()),
+    ):
+        with pytest.raises(ImportError, match=r"keras-memattn\[export\]"):
+            call()
 
 
 def test_keras_quantized_model_is_rejected(tmp_path):
