@@ -20,6 +20,7 @@ end, so a failed run leaves nothing half-written.
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -38,6 +39,12 @@ CV_TASKS = ("mr", "subj")
 # The tasks with a test split that `evaluate` can score.
 EVALUATE_TASKS = tuple(t for t in TEXT_TASKS if t not in CV_TASKS)
 BACKENDS = ("tensorflow", "jax", "torch")
+# The package each backend imports; each is an extra of the same name.
+_BACKEND_PACKAGES = {
+    "tensorflow": "TensorFlow",
+    "jax": "JAX",
+    "torch": "PyTorch",
+}
 
 
 class CLIError(Exception):
@@ -291,6 +298,17 @@ def main(argv=None):
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a usage error already printed.
         return e.code
+    if (
+        args.backend is not None
+        and importlib.util.find_spec(args.backend) is None
+    ):
+        return report_error(
+            CLIError(
+                f"--backend {args.backend} needs "
+                f"{_BACKEND_PACKAGES[args.backend]}, which is not installed: "
+                f'pip install "keras-memattn[{args.backend}]"'
+            )
+        )
     if args.backend is not None and _switch_backend_needed(args.backend):
         env = dict(os.environ, KERAS_BACKEND=args.backend)
         return subprocess.call(
@@ -577,6 +595,7 @@ def _validate_train_args(args):
                 f"--tensorboard {args.tensorboard} exists and is not a folder"
             )
         _check_folder_creatable("--tensorboard", args.tensorboard)
+        _check_tensorboard_installed(args)
     if args.data_parallel:
         import keras
 
@@ -585,6 +604,30 @@ def _validate_train_args(args):
                 "--data-parallel uses keras.distribution.DataParallel, which "
                 "Keras implements for the JAX backend only; add --backend jax"
             )
+
+
+def _check_tensorboard_installed(args):
+    """A CLI error for --tensorboard without what writing its logs needs:
+    TensorFlow on every backend, and matplotlib for the images."""
+    if importlib.util.find_spec("tensorflow") is None:
+        raise CLIError(
+            "--tensorboard writes its logs with TensorFlow (tf.summary), "
+            "also on the JAX and PyTorch backends, and TensorFlow is not "
+            'installed: pip install "keras-memattn[tensorflow]" or leave '
+            "out --tensorboard"
+        )
+    # The image loggers of `_tensorboard_callbacks` and `copy` draw with
+    # matplotlib.
+    images = args.encoder == "mann" or (
+        args.task not in ("babi", "copy")
+        and (args.pooling == "attention" or args.encoder == "self_attention")
+    )
+    if images and importlib.util.find_spec("matplotlib") is None:
+        raise CLIError(
+            "--tensorboard draws attention maps and memory addressing with "
+            "matplotlib, which is not installed: "
+            'pip install "keras-memattn[apps]" or leave out --tensorboard'
+        )
 
 
 # Flags that apply to one task only: (attribute, task, flag).
@@ -894,6 +937,17 @@ def _run_train(args):
             message = str(e).splitlines()[0]
             raise CLIError(
                 _in_flag_words(message, {"n_splits": "--cv"})
+            ) from None
+        except ImportError:
+            given = (
+                f"--cv {cv}"
+                if args.cv is not None
+                else f"--task {task} (no test split: {cv}-fold "
+                "cross-validation)"
+            )
+            raise CLIError(
+                f"{given} splits the data with scikit-learn, which is not "
+                'installed: pip install "keras-memattn[apps]"'
             ) from None
     out = _prepare_out(args, f"{task}-{args.encoder}")
     keras.utils.set_random_seed(args.seed)

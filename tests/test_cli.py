@@ -499,6 +499,52 @@ def test_tensorboard_folder_is_checked_before_anything_is_created(
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.parametrize(
+    "module, pooling, extra",
+    [
+        ("tensorflow", "mean", "tensorflow"),
+        # Attention pooling adds the attention-map images.
+        ("matplotlib", "attention", "apps"),
+    ],
+)
+def test_tensorboard_needs_are_checked_before_anything_is_created(
+    module, pooling, extra, tmp_path, capsys, monkeypatch
+):
+    # Without TensorFlow, Keras' TensorBoard callback failed with a
+    # ModuleNotFoundError traceback once training had started.
+    monkeypatch.setitem(sys.modules, module, None)
+    new = tmp_path / "new"
+    argv = _train_args(tmp_path, "--cv", "2", "--out", str(new / "run"))
+    argv += ["--pooling", pooling, "--tensorboard", str(new / "logs")]
+    _assert_one_line_error(capsys, argv, f'"keras-memattn[{extra}]"')
+    assert not new.exists()
+
+
+def test_cross_validation_without_scikit_learn_names_the_extra(
+    tmp_path, capsys, monkeypatch
+):
+    for name in ("sklearn", "sklearn.model_selection"):
+        monkeypatch.setitem(sys.modules, name, None)
+    out = tmp_path / "new" / "run"
+    _assert_one_line_error(
+        capsys,
+        _train_args(tmp_path, "--cv", "2", "--out", str(out)),
+        "--cv 2 splits the data with scikit-learn, which is not installed: "
+        'pip install "keras-memattn[apps]"',
+    )
+    assert not (tmp_path / "new").exists()
+
+
+def test_backend_that_is_not_installed_names_the_extra(capsys, monkeypatch):
+    other = next(b for b in cli.BACKENDS if b != keras.backend.backend())
+    monkeypatch.setitem(sys.modules, other, None)
+    _assert_one_line_error(
+        capsys,
+        ["--backend", other, "bench", "--lengths", "10"],
+        f'is not installed: pip install "keras-memattn[{other}]"',
+    )
+
+
 def test_value_error_while_building_the_model_is_one_line(
     tmp_path, capsys, monkeypatch
 ):
@@ -702,6 +748,25 @@ def test_export_errors_of_to_tflite_name_the_flags(
         "memattn: error: `--sequence-length` fixes a time axis that the "
         "model leaves unknown. Received: --sequence-length 7"
     ), err
+    assert os.listdir(tmp_path) == ["m.keras"]
+
+
+@pytest.mark.parametrize("verify", [[], ["--verify"]])
+def test_export_without_the_export_extra_names_it(
+    verify, tmp_path, capsys, monkeypatch
+):
+    # Conversion reads the ops of the file with LiteRT, so leaving out
+    # --verify does not help.
+    pytest.importorskip("keras_memattn.export.cli")
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)
+    model_path = tmp_path / "m.keras"
+    model_path.write_bytes(b"not read")
+    out = str(tmp_path / "sub" / "m.tflite")
+    _assert_one_line_error(
+        capsys,
+        ["export", str(model_path), out, *verify],
+        'ai-edge-litert is not installed: pip install "keras-memattn[export]"',
+    )
     assert os.listdir(tmp_path) == ["m.keras"]
 
 
