@@ -20,7 +20,7 @@ def _pyplot():
     except ImportError as e:  # pragma: no cover - depends on the install.
         raise ImportError(
             "Plotting attention maps needs matplotlib. Install it with "
-            "`pip install matplotlib` (or `pip install keras-memattn[dev]`)."
+            "`pip install keras-memattn[apps]` (or `pip install matplotlib`)."
         ) from e
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

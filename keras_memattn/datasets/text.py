@@ -462,7 +462,8 @@ def cross_validation_splits(labels, n_splits=10, seed=0):
     except ImportError as e:
         raise ImportError(
             "Cross-validation splits need scikit-learn: "
-            "`pip install scikit-learn`."
+            "`pip install keras-memattn[apps]` (or `pip install "
+            "scikit-learn`)."
         ) from e
     labels = np.asarray(labels)
     if n_splits > len(labels):
