@@ -7,6 +7,7 @@ import numpy as np
 
 from keras_memattn import _validation
 from keras_memattn.callbacks import _tensorboard
+from keras_memattn.callbacks import plotting
 
 
 class ImageLogger(keras.callbacks.Callback):
@@ -30,6 +31,10 @@ class ImageLogger(keras.callbacks.Callback):
         freq=1,
     ):
         super().__init__()
+        # Both are imported only when the first images are written; a
+        # missing one is an error now, not after the first epoch.
+        _tensorboard.check_installed()
+        plotting.check_installed()
         owner = type(self).__name__
         if not isinstance(log_dir, (str, os.PathLike)):
             raise ValueError(

@@ -7,6 +7,8 @@ TensorFlow is kept off the GPUs (it would otherwise reserve their memory for
 itself); summaries only need the CPU.
 """
 
+import importlib.util
+
 import keras
 
 _INSTALL_HINT = (
@@ -14,6 +16,13 @@ _INSTALL_HINT = (
     "when the model trains on the JAX or PyTorch backend. Install it with "
     "`pip install keras-memattn[tensorflow]`."
 )
+
+
+def check_installed():
+    """Raises the ImportError of `import_tensorflow` when TensorFlow is not
+    installed, without importing it."""
+    if importlib.util.find_spec("tensorflow") is None:
+        raise ImportError(_INSTALL_HINT)
 
 
 def import_tensorflow():

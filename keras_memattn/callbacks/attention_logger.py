@@ -113,6 +113,11 @@ class AttentionLogger(_image_logger.ImageLogger):
             Defaults to `4`.
         freq: write every `freq` epochs. Defaults to `1`.
 
+    Raises:
+        ImportError: when TensorFlow (which writes the event files, on
+            every backend) or matplotlib (which draws the images) is not
+            installed.
+
     Example:
 
     ```python

@@ -193,6 +193,11 @@ class MemoryAddressingLogger(_image_logger.ImageLogger):
         max_examples: draw at most this many examples. Defaults to `4`.
         freq: write every `freq` epochs. Defaults to `1`.
 
+    Raises:
+        ImportError: when TensorFlow (which writes the event files, on
+            every backend) or matplotlib (which draws the images) is not
+            installed.
+
     Example:
 
     ```python

@@ -5,6 +5,7 @@ non-interactive Agg backend, so importing `keras_memattn` never needs it and
 plotting works on machines without a display.
 """
 
+import importlib.util
 import math
 import os
 
@@ -14,14 +15,24 @@ import numpy as np
 _MAX_PANELS = 16
 
 
+_INSTALL_HINT = (
+    "Plotting attention maps needs matplotlib. Install it with "
+    "`pip install keras-memattn[apps]` (or `pip install matplotlib`)."
+)
+
+
+def check_installed():
+    """Raises the ImportError of a missing matplotlib without importing
+    it."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ImportError(_INSTALL_HINT)
+
+
 def _pyplot():
     try:
         import matplotlib
     except ImportError as e:  # pragma: no cover - depends on the install.
-        raise ImportError(
-            "Plotting attention maps needs matplotlib. Install it with "
-            "`pip install keras-memattn[apps]` (or `pip install matplotlib`)."
-        ) from e
+        raise ImportError(_INSTALL_HINT) from e
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

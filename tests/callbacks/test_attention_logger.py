@@ -170,6 +170,26 @@ def test_missing_tensorflow_names_the_extra(monkeypatch):
         _tensorboard.import_tensorflow()
 
 
+@pytest.mark.parametrize(
+    "module, extra", [("tensorflow", "tensorflow"), ("matplotlib", "apps")]
+)
+@pytest.mark.parametrize(
+    "logger",
+    [
+        keras_memattn.callbacks.AttentionLogger,
+        keras_memattn.callbacks.MemoryAddressingLogger,
+    ],
+)
+def test_loggers_check_their_packages_when_made(
+    logger, module, extra, monkeypatch
+):
+    # They used to fail at the end of the first epoch, when the first
+    # images are drawn and written.
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(ImportError, match=rf"keras-memattn\[{extra}\]"):
+        logger("logs", IDS)
+
+
 def test_sequential_model_and_shared_layers():
     # `keras.Sequential` has no `input` of its own in Keras 3.
     functional = _package_model()
