@@ -377,27 +377,31 @@ def _in_flag_words(message, flags):
     return message
 
 
+def _flags_of(*arguments):
+    """`{argument: flag}` for Python arguments set from the flags of the
+    same name (`sequence_length` from `--sequence-length`), for
+    `_in_flag_words`."""
+    return {name: "--" + name.replace("_", "-") for name in arguments}
+
+
 # What `memattn train` passes to `TextVectorizer` and `text_classifier`,
 # each from the flag of the same name; their errors name the flags.
-_MODEL_FLAGS = {
-    name: "--" + name.replace("_", "-")
-    for name in (
-        "encoder",
-        "embedding_dim",
-        "units",
-        "bidirectional",
-        "pooling",
-        "dropout",
-        "num_heads",
-        "wide_ngrams",
-        "wide_buckets",
-        "max_tokens",
-        "sequence_length",
-        "subword_ngrams",
-        "subword_buckets",
-        "max_subwords",
-    )
-}
+_MODEL_FLAGS = _flags_of(
+    "encoder",
+    "embedding_dim",
+    "units",
+    "bidirectional",
+    "pooling",
+    "dropout",
+    "num_heads",
+    "wide_ngrams",
+    "wide_buckets",
+    "max_tokens",
+    "sequence_length",
+    "subword_ngrams",
+    "subword_buckets",
+    "max_subwords",
+)
 
 
 def _file_error(message):

@@ -10,6 +10,7 @@ from keras_memattn.cli import CLIError
 from keras_memattn.cli import _check_folder_creatable
 from keras_memattn.cli import _check_not_model
 from keras_memattn.cli import _flag_message
+from keras_memattn.cli import _flags_of
 from keras_memattn.cli import _in_flag_words
 from keras_memattn.cli import _make_folders
 from keras_memattn.cli import _remove_empty
@@ -148,15 +149,9 @@ def _run(args):
 
 # The arguments of `to_tflite` that come from flags of the same name; its
 # errors name the flags.
-_EXPORT_FLAGS = {
-    name: "--" + name.replace("_", "-")
-    for name in (
-        "sequence_length",
-        "batch_size",
-        "quantize",
-        "representative_data",
-    )
-}
+_EXPORT_FLAGS = _flags_of(
+    "sequence_length", "batch_size", "quantize", "representative_data"
+)
 
 
 def _check_args(args):
