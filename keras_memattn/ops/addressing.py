@@ -26,6 +26,7 @@ power of `w + epsilon` and neither underflows nor overflows.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_memattn import _validation
@@ -172,8 +173,15 @@ def content_weights(
     >>> np.round(np.asarray(w), 3).tolist()
     [[1.0, 0.0]]
     """
+    keys = ops.convert_to_tensor(keys)
+    memory = ops.convert_to_tensor(memory)
+    strength = ops.convert_to_tensor(strength)
+    if _work_dtype(strength) == "float64":
+        # A float64 strength makes the arithmetic float64, as a float64 key
+        # or memory does.
+        keys, memory = _to_work("float64", keys, memory)
     sim = similarity(keys, memory, kind=kind, epsilon=epsilon, **hamming_kwargs)
-    strength = ops.cast(ops.convert_to_tensor(strength), sim.dtype)
+    strength = ops.cast(strength, sim.dtype)
     _check_per_row("content_weights", "strength", strength, sim.shape)
     return masked_softmax(strength * sim, mask=mask, axis=-1)
 
@@ -307,6 +315,11 @@ def sharpen(weights, gamma, epsilon=1e-6):
     _check_per_row("sharpen", "gamma", gamma, weights.shape)
     epsilon = _validation.positive_float("epsilon", epsilon, "sharpen")
     logits = gamma * ops.log(ops.maximum(weights, 0.0) + epsilon)
+    # A huge gamma overflows the product to -inf (or +inf) in every slot,
+    # and the softmax of such a row is NaN. Clipping to the finite range
+    # changes no finite logit and keeps the row a distribution.
+    finite = float(np.finfo(work).max)
+    logits = ops.clip(logits, -finite, finite)
     return masked_softmax(logits, axis=-1)
 
 

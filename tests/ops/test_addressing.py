@@ -159,6 +159,28 @@ def test_sharpen_large_gamma_does_not_underflow():
     np.testing.assert_allclose(got[0, 3], 1.0, atol=1e-6)
 
 
+@pytest.mark.parametrize("gamma", [1e38, 3e38, np.inf])
+def test_sharpen_huge_gamma_keeps_a_distribution(gamma):
+    # gamma * log(w + epsilon) overflows to -inf in every slot of these rows.
+    w = np.array(
+        [[0.0, 0.0, 0.0, 0.0], [0.25] * 4, [0.0, 1.0, 0.0, 0.0]], "float32"
+    )
+    got = _np(addressing.sharpen(w, np.full((3, 1), gamma, "float32")))
+    np.testing.assert_allclose(got[:2], 0.25, atol=1e-6)
+    np.testing.assert_allclose(got[2], [0.0, 1.0, 0.0, 0.0], atol=1e-6)
+
+
+def test_content_weights_float64_strength_works_in_float64(rng):
+    # JAX without x64 holds float64 in float32.
+    dtype = keras.backend.standardize_dtype(
+        ops.convert_to_tensor(np.zeros(1, "float64")).dtype
+    )
+    keys = rng.standard_normal((2, 3)).astype("float32")
+    memory = rng.standard_normal((2, 4, 3)).astype("float32")
+    w = addressing.content_weights(keys, memory, np.full((2, 1), 2.0))
+    assert keras.backend.standardize_dtype(w.dtype) == dtype
+
+
 def test_ntm_weights_matches_numpy_pipeline(rng):
     memory = rng.standard_normal((2, 5, 3)).astype("float32")
     keys = rng.standard_normal((2, 3)).astype("float32")
