@@ -565,6 +565,13 @@ class QuantizationConfig:
             )
             for name, overrides in self.tensor_formats.items()
         }
+        if accumulator != "float":
+            # The tensors without a format of their own share this format
+            # with the default accumulator.
+            plain = QuantizationConfig(**self._format())
+            for name in self.TENSORS:
+                if name != "logits":
+                    self._per_tensor.setdefault(name, plain)
 
     def _format(self):
         return {

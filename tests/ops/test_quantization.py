@@ -513,6 +513,12 @@ def test_config_accumulator():
         tensor_formats={"logits": {"integer_bits": 2}},
     )
     assert per_tensor.for_tensor("logits").accumulator == "fixed_point"
+    # Only the logits are accumulated, with or without formats of their own.
+    for config in (per_tensor, QuantizationConfig(accumulator="fixed_point")):
+        assert config.for_tensor("logits").accumulator == "fixed_point"
+        for name in ("weights", "memory", "state", "read"):
+            assert config.for_tensor(name).accumulator == "float"
+            assert config.for_tensor(name).integer_bits == 3
     with pytest.raises(ValueError, match="Received: accumulator='int'"):
         QuantizationConfig(accumulator="int")
 
