@@ -394,6 +394,13 @@ def add_naive_bayes(
 
     def hashed(ids, name):
         ids = np.asarray(ops.convert_to_numpy(ids))
+        if ids.dtype.kind not in "iuf":
+            # Raw texts, say: the model takes their ids.
+            raise ValueError(
+                f"{owner}: `{name}` must hold the token ids that the model "
+                "takes; encode texts with `get_vectorizer(model)(texts)`. "
+                f"Received: {name} of dtype {ids.dtype}"
+            )
         words = ids[..., 0] if ids.ndim == 3 else ids
         if words.size and words.max() >= vocab_size:
             # Larger ids would land among the hashed n-gram features.

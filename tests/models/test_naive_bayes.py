@@ -294,6 +294,15 @@ def test_add_naive_bayes_rejects_what_it_cannot_combine():
         ValueError, match=r"ids of `x` must be below `vocab_size`.*=2, largest"
     ):
         add_naive_bayes(model, ids, labels, vocab_size=2)
+    # Raw texts instead of ids used to fail inside NumPy's max.
+    with pytest.raises(
+        ValueError, match=r"`x` must hold the token ids.*Received: x of dtype"
+    ):
+        add_naive_bayes(model, ["a good film"] * len(labels), labels)
+    with pytest.raises(ValueError, match="validation_data of dtype <U"):
+        add_naive_bayes(
+            model, ids, labels, validation_data=(["a film"], labels[:1])
+        )
     # A validation_data without labels used to be an IndexError.
     for bad, items in (((ids,), " with 1 items"), (ids, "")):
         with pytest.raises(
