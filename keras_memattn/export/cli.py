@@ -27,7 +27,11 @@ keras.Input stays variable unless --sequence-length fixes it; a fixed one
 Conversion runs on the TensorFlow backend; under JAX or PyTorch it runs in a
 TensorFlow child process. With --verify, the file runs in the LiteRT
 interpreter on random inputs and the largest difference from the Keras model
-is printed; a file that fails to run is removed.
+is printed; a file that fails to run is removed. For a text classifier (a
+model that stores its vectorizer), OUT.tokenizer.json is written next to
+OUT.tflite: the vocabulary, lower-casing, sequence length, subword settings
+and class names that an app needs to turn text into the model's input (see
+examples/tflite_app.py).
 """
 
 
@@ -122,6 +126,7 @@ def _run(args):
         message = " ".join(str(e).split())
         raise CLIError(_in_flag_words(message, _EXPORT_FLAGS)) from None
     report = None
+    model = None
     if args.verify:
         try:
             # Only `predict` is called: no optimizer or loss is needed.
@@ -141,10 +146,51 @@ def _run(args):
                 f"--verify failed, so {path} was removed: "
                 f"{' '.join(str(e).split())}"
             ) from None
+    tokenizer_file = _save_tokenizer(model, model_path, path, created)
     print(f"wrote {path} ({os.path.getsize(path) / 1024:.1f} KiB)")
+    if tokenizer_file is not None:
+        print(
+            f"wrote {tokenizer_file} (the tokenizer for an app; see "
+            "examples/tflite_app.py)"
+        )
     if report is not None:
         print(report.summary())
     return 0
+
+
+def tokenizer_path(output):
+    """Where `memattn export` writes the tokenizer of a text classifier:
+    `model.tflite` -> `model.tokenizer.json`."""
+    root, ext = os.path.splitext(output)
+    if ext.lower() != ".tflite":
+        root = output
+    return root + ".tokenizer.json"
+
+
+def _save_tokenizer(model, model_path, path, created):
+    """Writes the tokenizer JSON next to `path` when the model holds a
+    `TextVectorizer`; returns its path, or `None` for other models."""
+    import keras
+
+    from keras_memattn import models
+    from keras_memattn.export import tokenizer
+
+    if model is None:
+        model = keras.models.load_model(model_path, compile=False)
+    if models.get_vectorizer(model) is None:
+        return None
+    target = tokenizer_path(path)
+    try:
+        return tokenizer.save_tokenizer(model, target)
+    except (OSError, ValueError, TypeError) as e:
+        # Without its tokenizer the file cannot classify text: neither is
+        # left behind.
+        os.remove(path)
+        _remove_empty(created)
+        raise CLIError(
+            f"cannot write the tokenizer {target}, so {path} was removed: "
+            f"{' '.join(str(e).split())}"
+        ) from None
 
 
 # The arguments of `to_tflite` that come from flags of the same name; its
