@@ -56,6 +56,19 @@ def _to_work(work_dtype, *tensors):
     return [ops.cast(t, work_dtype) for t in tensors]
 
 
+def _scaled_logits(scale, values, work_dtype):
+    """`scale * values`, kept finite for an infinite or huge `scale`.
+
+    Without it, an infinite scale times a zero value is NaN, and a product
+    that overflows to -inf (or +inf) in every slot makes the softmax of the
+    row NaN. Clipping the scale and the product to the finite range changes
+    no finite product and keeps the row a distribution.
+    """
+    finite = float(np.finfo(work_dtype).max)
+    logits = ops.clip(scale, -finite, finite) * values
+    return ops.clip(logits, -finite, finite)
+
+
 def similarity(keys, memory, kind="cosine", epsilon=1e-6, **hamming_kwargs):
     """Similarity of a key with every slot of a memory.
 
@@ -152,7 +165,8 @@ def content_weights(
         memory: tensor of shape `(..., N, D)`.
         strength: key strength $\\beta \\ge 0$, a scalar or of shape
             `(..., 1)` with the rank of the weights `(..., N)`, so that it
-            broadcasts over the slots only.
+            broadcasts over the slots only. An infinite strength gives the
+            hard maximum (tied slots share the weight), not NaN.
         kind: similarity, one of `"cosine"`, `"dot"`, `"hamming"`.
         mask: optional boolean tensor broadcastable to `(..., N)`; slots
             where it is False get zero weight (a row with no allowed slot
@@ -183,7 +197,8 @@ def content_weights(
     sim = similarity(keys, memory, kind=kind, epsilon=epsilon, **hamming_kwargs)
     strength = ops.cast(strength, sim.dtype)
     _check_per_row("content_weights", "strength", strength, sim.shape)
-    return masked_softmax(strength * sim, mask=mask, axis=-1)
+    logits = _scaled_logits(strength, sim, _work_dtype(sim))
+    return masked_softmax(logits, mask=mask, axis=-1)
 
 
 def interpolate(content, previous, gate):
@@ -290,7 +305,8 @@ def sharpen(weights, gamma, epsilon=1e-6):
     Args:
         weights: non-negative tensor of shape `(..., N)`.
         gamma: exponent $\\gamma \\ge 1$, a scalar or of shape `(..., 1)`
-            with the rank of `weights`.
+            with the rank of `weights`. An infinite gamma gives the hard
+            maximum (tied slots share the weight), not NaN.
         epsilon: added to the weights before the logarithm. Defaults to
             `1e-6`.
 
@@ -314,13 +330,8 @@ def sharpen(weights, gamma, epsilon=1e-6):
     weights, gamma = _to_work(work, weights, gamma)
     _check_per_row("sharpen", "gamma", gamma, weights.shape)
     epsilon = _validation.positive_float("epsilon", epsilon, "sharpen")
-    logits = gamma * ops.log(ops.maximum(weights, 0.0) + epsilon)
-    # A huge gamma overflows the product to -inf (or +inf) in every slot,
-    # and the softmax of such a row is NaN. Clipping to the finite range
-    # changes no finite logit and keeps the row a distribution.
-    finite = float(np.finfo(work).max)
-    logits = ops.clip(logits, -finite, finite)
-    return masked_softmax(logits, axis=-1)
+    log_weights = ops.log(ops.maximum(weights, 0.0) + epsilon)
+    return masked_softmax(_scaled_logits(gamma, log_weights, work), axis=-1)
 
 
 def ntm_weights(

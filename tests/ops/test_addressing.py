@@ -170,6 +170,52 @@ def test_sharpen_huge_gamma_keeps_a_distribution(gamma):
     np.testing.assert_allclose(got[2], [0.0, 1.0, 0.0, 0.0], atol=1e-6)
 
 
+def test_sharpen_infinite_gamma_where_the_log_is_zero():
+    # 1 - 1e-7 + epsilon rounds to 1 in float32: log(1) * inf was NaN.
+    w = np.array([[1.0 - 1e-7, 1e-7, 0.0]], "float32")
+    got = _np(addressing.sharpen(w, np.array([[np.inf]], "float32"), 1e-7))
+    assert np.all(np.isfinite(got)), got
+    np.testing.assert_allclose(got.sum(-1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(got[0], [1.0, 0.0, 0.0], atol=1e-6)
+
+
+@pytest.mark.parametrize("strength", [3e38, np.inf])
+def test_content_weights_infinite_strength_keeps_a_distribution(strength):
+    # inf * 0 (an all-zero memory has similarity 0 with every key) was NaN,
+    # and so was inf * a negative similarity in every slot.
+    memory = np.array(
+        [
+            [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]],
+            [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]],
+            [[-1.0, 0.0], [-1.0, 0.1], [-1.0, -0.1]],
+        ],
+        "float32",
+    )
+    keys = np.array([[1.0, 0.0]] * 3, "float32")
+    got = _np(
+        addressing.content_weights(
+            keys, memory, np.full((3, 1), strength, "float32")
+        )
+    )
+    assert np.all(np.isfinite(got)), got
+    np.testing.assert_allclose(got.sum(-1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(got[0], 1 / 3, atol=1e-6)
+    np.testing.assert_allclose(got[1], [1.0, 0.0, 0.0], atol=1e-6)
+    # The two least negative similarities share the weight.
+    np.testing.assert_allclose(got[2], [0.0, 0.5, 0.5], atol=1e-6)
+
+
+def test_content_weights_huge_dot_similarity_stays_finite():
+    memory = np.array([[[1e20, 0.0], [-1e20, 0.0]]], "float32")
+    keys = np.array([[1e20, 0.0]], "float32")
+    got = _np(
+        addressing.content_weights(
+            keys, memory, np.array([[1e10]], "float32"), kind="dot"
+        )
+    )
+    np.testing.assert_allclose(got, [[1.0, 0.0]], atol=1e-6)
+
+
 def test_content_weights_float64_strength_works_in_float64(rng):
     # JAX without x64 holds float64 in float32.
     dtype = keras.backend.standardize_dtype(
