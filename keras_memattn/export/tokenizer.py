@@ -36,6 +36,20 @@ def tokenizer_config(vectorizer, class_names=None):
         `subwords` (`None`, or `min_n`, `max_n`, `buckets` and
         `max_subwords`), `input_shape` (one text's shape) and
         `class_names` (or `None`).
+
+    Example:
+
+    >>> import keras_memattn
+    >>> vectorizer = keras_memattn.datasets.TextVectorizer().fit(
+    ...     ["a good film", "a bad film"]
+    ... )
+    >>> config = keras_memattn.export.tokenizer_config(
+    ...     vectorizer, class_names=["neg", "pos"]
+    ... )
+    >>> config["vocabulary"]
+    ['', '[UNK]', 'a', 'film', 'bad', 'good']
+    >>> config["sequence_length"], config["class_names"]
+    (3, ['neg', 'pos'])
     """
     from keras_memattn.datasets.vectorizer import TextVectorizer
 
