@@ -529,9 +529,10 @@ def load_text_classification(
         FileNotFoundError: if `path` does not exist.
         IsADirectoryError: if `path` is a folder.
         ValueError: if `delimiter` is not one character, `encoding` is
-            unknown, a named column is missing, the file has no rows, is
-            not in `encoding`, has a malformed quoted field, a label is
-            empty, or a label is not in `class_names`.
+            unknown, a named column is missing or named twice in the
+            header, the file has no rows, is not in `encoding`, has a
+            malformed quoted field, a label is empty, or a label is not in
+            `class_names`. Errors about a row name the line it starts on.
 
     Example:
 
@@ -599,7 +600,7 @@ def load_text_classification(
         # the end of the file.
         strict=quoted,
     )
-    rows = []
+    rows, row_lines = [], []
     # The csv module refuses fields over 128 KiB (a long document is
     # legitimate); no field can be longer than the file.
     field_limit = csv.field_size_limit()
@@ -620,13 +621,17 @@ def load_text_classification(
                     f"{first_line}: {error}{hint}"
                 ) from None
             if row:
+                # Empty lines are skipped and a quoted field may span
+                # lines: errors name the line each row starts on.
                 rows.append(row)
+                row_lines.append(first_line)
     finally:
         csv.field_size_limit(field_limit)
     if has_header:
         if not rows:
             raise ValueError(f"{path} is empty.")
         header, rows = [h.strip() for h in rows[0]], rows[1:]
+        row_lines = row_lines[1:]
     else:
         header = None
     label_index = _column_index("label_column", label_column, header, path)
@@ -640,21 +645,22 @@ def load_text_classification(
     if not rows:
         raise ValueError(f"{path} has no data rows.")
     texts, raw_labels = [], []
-    for line_number, row in enumerate(rows, start=2 if has_header else 1):
+    for line_number, row in zip(row_lines, rows):
+        where = f"{path}: the row that starts on line {line_number}"
         if header is not None and len(row) > len(header):
             raise ValueError(
-                f"{path}: row {line_number} has {len(row)} fields but the "
+                f"{where} has {len(row)} fields but the "
                 f"header names {len(header)}; a delimiter inside a text "
                 "would cut it silently (quote such fields in a CSV file)."
             )
         if max(label_index, text_index) >= len(row):
             raise ValueError(
-                f"{path}: row {line_number} has {len(row)} fields; expected "
-                f"at least {max(label_index, text_index) + 1}."
+                f"{where} has {len(row)} fields; expected at least "
+                f"{max(label_index, text_index) + 1}."
             )
         label = row[label_index].strip()
         if not label:
-            raise ValueError(f"{path}: row {line_number} has an empty label.")
+            raise ValueError(f"{where} has an empty label.")
         raw_labels.append(label)
         texts.append(row[text_index].strip())
     if class_names is None:
@@ -699,4 +705,12 @@ def _column_index(name, column, header, path):
             f"{path} has no column named {column!r} (`{name}`). "
             f"Columns: {header}"
         )
-    return header.index(column)
+    found = [i for i, h in enumerate(header) if h == column]
+    if len(found) > 1:
+        # Taking the first could silently read the column not meant.
+        raise ValueError(
+            f"{path} has {len(found)} columns named {column!r} (`{name}`), "
+            f"at indices {found}; rename them so that each name is unique. "
+            f"Received: {name}={column!r}"
+        )
+    return found[0]

@@ -228,11 +228,13 @@ def test_load_text_classification_errors(tmp_path):
         datasets.load_text_classification(path, class_names=["1", "0", "1"])
     extra = tmp_path / "extra.tsv"
     extra.write_text("label\ttext\n1\tfine\n0\ta\ttab\n")
-    with pytest.raises(ValueError, match="row 3 has 3 fields but the header"):
+    with pytest.raises(
+        ValueError, match="starts on line 3 has 3 fields but the header"
+    ):
         datasets.load_text_classification(extra)
     empty_label = tmp_path / "empty_label.tsv"
     empty_label.write_text("label\ttext\n1\tfine\n \tno label\n")
-    with pytest.raises(ValueError, match="row 3 has an empty label"):
+    with pytest.raises(ValueError, match="line 3 has an empty label"):
         datasets.load_text_classification(empty_label)
     latin = tmp_path / "latin.tsv"
     latin.write_bytes("label\ttext\n1\tcaf\u00e9\n".encode("latin-1"))
@@ -324,6 +326,44 @@ def test_unclosed_quote_in_a_csv_names_the_row(tmp_path):
     good.write_text('label,text\npos,"a ""fine""\nfilm"\nneg,dull\n')
     texts, _, _ = datasets.load_text_classification(good)
     assert texts == ['a "fine"\nfilm', "dull"]
+
+
+def test_row_errors_name_the_line_after_empty_lines_and_quoted_newlines(
+    tmp_path,
+):
+    # Counting only the rows read named line 3 of a file whose bad row
+    # is on line 5 (after empty lines, or a text spanning lines).
+    blank = tmp_path / "blank.tsv"
+    blank.write_text("label\ttext\n\n\npos\tgood\n\tno label\n")
+    with pytest.raises(
+        ValueError, match=r"blank\.tsv: the row that starts on line 5 has an"
+    ):
+        datasets.load_text_classification(blank)
+    spanning = tmp_path / "spanning.csv"
+    spanning.write_text('label,text\npos,"a\nb\nc"\nneg,x,y\n')
+    with pytest.raises(
+        ValueError, match="starts on line 5 has 3 fields but the header"
+    ):
+        datasets.load_text_classification(spanning)
+    short = tmp_path / "short.tsv"
+    short.write_text("label\ttext\n\npos\n")
+    with pytest.raises(ValueError, match="starts on line 3 has 1 fields"):
+        datasets.load_text_classification(short)
+
+
+def test_a_column_name_that_appears_twice_is_an_error(tmp_path):
+    # The first of the two was taken, whichever the user meant.
+    path = tmp_path / "twice.tsv"
+    path.write_text("text\tlabel\ttext\nold\tpos\tnew\n")
+    with pytest.raises(
+        ValueError,
+        match=r"2 columns named 'text' \(`text_column`\), at indices "
+        r"\[0, 2\].*Received: text_column='text'",
+    ):
+        datasets.load_text_classification(path)
+    # An index picks one of them.
+    texts, _, _ = datasets.load_text_classification(path, text_column=2)
+    assert texts == ["new"]
 
 
 @pytest.mark.parametrize("name", ["long.tsv", "long.csv"])
