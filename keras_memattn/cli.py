@@ -355,12 +355,13 @@ def _load_file(path, args, class_names=None):
             text_column=args.text_column,
             class_names=class_names,
         )
-    except (
-        FileNotFoundError,
-        IsADirectoryError,
-        ValueError,
-        UnicodeDecodeError,
-    ) as e:
+    except OSError as e:
+        if e.errno is not None:
+            # From the operating system (a file that cannot be read), not
+            # one of the loader's own messages.
+            raise CLIError(f"cannot read {path}: {e.strerror}") from None
+        raise CLIError(_file_error(str(e).splitlines()[0])) from None
+    except (ValueError, UnicodeDecodeError) as e:
         raise CLIError(_file_error(str(e).splitlines()[0])) from None
 
 
@@ -1340,6 +1341,22 @@ def _run_evaluate(args):
     split = data.get(args.split)
     if split is None:  # Ruled out by `_check_evaluate_args`.
         raise CLIError(f"task {data['task']!r} has no {args.split} split")
+    if class_names is None:
+        # The data's labels stand for the outputs 0..C-1 (a file's in
+        # sorted order): a different number of classes cannot match.
+        outputs = int(model.output_shape[-1])
+        found = data["class_names"]
+        if len(found) != outputs:
+            source = (
+                f"--test {args.test}"
+                if data["task"] == "custom"
+                else f"--task {data['task']}"
+            )
+            raise CLIError(
+                f"the model stores no class names and has {outputs} "
+                f"outputs, so the data needs {outputs} classes; {source} "
+                f"has {len(found)}: {found[:10]}"
+            )
     if class_names is not None and data["class_names"] is not None:
         if list(class_names) != list(data["class_names"]):
             raise CLIError(

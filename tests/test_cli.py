@@ -254,6 +254,66 @@ def test_a_folder_where_a_file_is_expected_is_named(tmp_path, capsys):
     )
 
 
+def test_a_data_file_that_cannot_be_read_is_one_line(
+    tmp_path, capsys, monkeypatch
+):
+    # A PermissionError (an unreadable file) was a traceback.
+    from keras_memattn.datasets import text
+
+    train = _write_tsv(tmp_path / "train.tsv")
+
+    def unreadable(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(text, "open", unreadable, raising=False)
+    _assert_one_line_error(
+        capsys,
+        ["train", "--train", str(train), "--cv", "2"],
+        f"cannot read {train}: Permission denied",
+    )
+
+
+def test_evaluate_a_model_without_class_names_needs_one_label_per_output(
+    tmp_path, capsys
+):
+    # Its outputs are 0..C-1; a file with fewer or more labels was scored
+    # with its sorted labels taken as outputs (labels 1 and 2 as 0 and 1).
+    from keras_memattn import datasets
+    from keras_memattn import models
+
+    vectorizer = datasets.TextVectorizer().fit(["good film", "bad film"])
+    model = models.text_classifier(
+        encoder="gru",
+        pooling="mean",
+        units=4,
+        embedding_dim=4,
+        vectorizer=vectorizer,
+        num_classes=3,
+    )
+    model_path = tmp_path / "unnamed.keras"
+    model.save(model_path)
+    subset = tmp_path / "subset.tsv"
+    subset.write_text("label\ttext\n1\tgood film\n2\tbad film\n")
+    _assert_one_line_error(
+        capsys,
+        ["evaluate", str(model_path), "--test", str(subset)],
+        "the model stores no class names and has 3 outputs, so the data "
+        f"needs 3 classes; --test {subset} has 2: ['1', '2']",
+    )
+    extra = tmp_path / "extra.tsv"
+    extra.write_text("label\ttext\n0\ta\n1\tb\n2\tc\n3\td\n")
+    _assert_one_line_error(
+        capsys,
+        ["evaluate", str(model_path), "--test", str(extra)],
+        f"--test {extra} has 4",
+    )
+    every = tmp_path / "every.tsv"
+    every.write_text("label\ttext\n0\ta\n1\tb\n2\tc\n")
+    assert cli.main(["evaluate", str(model_path), "--test", str(every)]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["num_examples"] == 3
+
+
 def test_bad_files_leave_nothing_behind(tmp_path, capsys):
     out = tmp_path / "out"
     bad_columns = tmp_path / "bad.tsv"
