@@ -88,6 +88,19 @@ def _add_data_options(p, training):
     p.add_argument("--test", default=None, help="your own TSV/CSV")
     p.add_argument("--label-column", default="label")
     p.add_argument("--text-column", default="text")
+    p.add_argument(
+        "--delimiter",
+        default=None,
+        help=(
+            "field separator of --train/--test (default: ',' for .csv "
+            "files, a tab otherwise; '\\t' is a tab)"
+        ),
+    )
+    p.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="text encoding of --train/--test (default: utf-8)",
+    )
     p.add_argument("--data-dir", default=None)
     p.add_argument(
         "--fine", action="store_true", help="TREC: the 50 fine classes"
@@ -353,7 +366,9 @@ def _load_file(path, args, class_names=None):
             path,
             label_column=args.label_column,
             text_column=args.text_column,
+            delimiter=_delimiter(args.delimiter),
             class_names=class_names,
+            encoding=args.encoding,
         )
     except OSError as e:
         if e.errno is not None:
@@ -414,14 +429,19 @@ def _file_error(message):
     message = message.replace(
         "are not among class_names=", "are not among the training labels "
     ).replace(
-        # The command has no encoding flag: it reads UTF-8.
         "; pass the file's `encoding`.",
-        "; memattn reads UTF-8 files, so save it as UTF-8.",
+        "; pass the file's --encoding (such as --encoding latin-1).",
     )
     return _in_flag_words(
         message,
-        {"label_column": "--label-column", "text_column": "--text-column"},
+        _flags_of("label_column", "text_column", "delimiter", "encoding"),
     )
+
+
+def _delimiter(value):
+    """The `--delimiter` value, with the two characters `\\t` read as a
+    tab (what a shell passes for `--delimiter '\\t'`)."""
+    return "\t" if value == "\\t" else value
 
 
 def _dataset_missing(error):
@@ -685,6 +705,10 @@ _TEXT_MODEL_FLAGS = (
 )
 
 
+# The flags that describe --train/--test files.
+_FILE_FLAGS = ("label_column", "text_column", "delimiter", "encoding")
+
+
 def _unused_flags(args):
     """The flags that a run with `args` never reads, each with what the
     run is (`"--task babi"`) and whether the error names it after the value
@@ -694,18 +718,17 @@ def _unused_flags(args):
         return {}  # An error of its own: no data, or two sources of it.
     source = _data_source(args)
     if args.task == "babi":
-        names = (*_TEXT_MODEL_FLAGS, "units", "label_column", "text_column")
+        names = (*_TEXT_MODEL_FLAGS, "units", *_FILE_FLAGS)
         return {name: (source, True) for name in names}
     if args.task == "copy":
         names = (
             *_TEXT_MODEL_FLAGS,
             "embedding_dim",
             "data_dir",
-            "label_column",
-            "text_column",
+            *_FILE_FLAGS,
         )
         return {name: (source, True) for name in names}
-    names = ("data_dir",) if files else ("label_column", "text_column")
+    names = ("data_dir",) if files else _FILE_FLAGS
     unused = {name: (source, True) for name in names}
     if getattr(args, "encoder", None) not in (None, "self_attention"):
         unused["num_heads"] = (f"--encoder {args.encoder}", True)

@@ -693,8 +693,75 @@ def test_a_file_that_is_not_utf8_is_named_with_a_remedy(tmp_path, capsys):
         capsys,
         ["train", "--train", str(latin1), "--cv", "2"],
         f"{latin1} is not valid utf-8 text (invalid continuation byte at "
-        "byte 18); memattn reads UTF-8 files, so save it as UTF-8.",
+        "byte 18); pass the file's --encoding (such as --encoding latin-1).",
     )
+
+
+def _other_format_files(tmp_path):
+    """The training file of `_write_tsv` as latin-1 text with `;` between
+    the fields, and a test file with a latin-1 word."""
+    rows = _write_tsv(tmp_path / "utf8.tsv").read_text().splitlines()
+    rows = [row.replace("\t", ";") for row in rows]
+    rows.append("pos;caf\xe9 cr\xe8me film")
+    train = tmp_path / "train.csv"
+    train.write_bytes(("\n".join(rows) + "\n").encode("latin-1"))
+    test = tmp_path / "test.csv"
+    test.write_bytes("label;sentence\npos;caf\xe9 film\n".encode("latin-1"))
+    return train, test
+
+
+def test_delimiter_and_encoding_of_the_files(tmp_path, capsys):
+    # The command read only UTF-8 files with a comma (.csv) or a tab.
+    train, test = _other_format_files(tmp_path)
+    argv = _train_args(tmp_path, "--out", str(tmp_path / "out"))
+    argv[argv.index("--train") + 1] = str(train)
+    flags = ["--delimiter", ";", "--encoding", "latin-1"]
+    assert cli.main([*argv, "--test", str(test), *flags]) == 0
+    capsys.readouterr()
+    model_path = str(tmp_path / "out" / "model.keras")
+    from keras_memattn import models
+
+    model = keras.models.load_model(model_path)
+    assert "café" in models.get_vectorizer(model).vocabulary
+    evaluate = ["evaluate", model_path, "--test", str(test)]
+    evaluate += ["--text-column", "sentence"]
+    assert cli.main([*evaluate, *flags]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["num_examples"] == 1
+    # Without --encoding the same file is a one-line error naming it.
+    _assert_one_line_error(
+        capsys, [*evaluate, "--delimiter", ";"], "pass the file's --encoding"
+    )
+
+
+@pytest.mark.parametrize(
+    "flags, match",
+    [
+        (
+            ["--encoding", "klingon"],
+            "`--encoding` must name a text encoding Python knows, such as "
+            "'utf-8' or 'latin-1'. Received: --encoding 'klingon'",
+        ),
+        (
+            ["--delimiter", ";;"],
+            "`--delimiter` must be a single character, such as ',' or "
+            "'\\t'. Received: --delimiter ';;'",
+        ),
+    ],
+)
+def test_bad_delimiter_or_encoding_is_one_line(flags, match, tmp_path, capsys):
+    train = _write_tsv(tmp_path / "train.tsv")
+    _assert_one_line_error(
+        capsys, ["train", "--train", str(train), "--cv", "2", *flags], match
+    )
+
+
+def test_a_backslash_t_delimiter_is_a_tab(tmp_path):
+    from keras_memattn.cli import _delimiter
+
+    assert _delimiter("\\t") == "\t"
+    assert _delimiter(";") == ";"
+    assert _delimiter(None) is None
 
 
 def _trained_model(tmp_path, capsys):
@@ -1106,6 +1173,14 @@ def test_evaluate_refuses_tasks_and_splits_it_cannot_score(
         (
             ["--task", "trec", "--text-column", "sentence"],
             "--text-column does not apply to --task trec",
+        ),
+        (
+            ["--task", "trec", "--delimiter", ";"],
+            "--delimiter does not apply to --task trec",
+        ),
+        (
+            ["--task", "babi", "--encoding", "latin-1"],
+            "Received: --encoding latin-1 with --task babi",
         ),
         (
             ["--train", "train.tsv", "--cv", "2", "--data-dir", "d"],
