@@ -1,5 +1,7 @@
 """`LinearStart`: MemN2N's linear start for `MemoryNetwork` layers."""
 
+import warnings
+
 import keras
 import numpy as np
 
@@ -30,7 +32,9 @@ class LinearStart(keras.callbacks.Callback):
     or loaded from a file) is left as it is. The callback counts epochs
     and waits across `fit` calls, so a model trained one epoch per `fit`
     switches at the same epoch as in one call; use a new callback for a
-    new model.
+    new model. With `fit(..., validation_freq=n)`, an epoch without
+    validation has no `val_` quantities: it counts towards
+    `max_linear_epochs` but not towards `patience`.
 
     Args:
         monitor: the logged quantity to watch. Defaults to `"val_loss"`.
@@ -114,6 +118,10 @@ class LinearStart(keras.callbacks.Callback):
         self._epochs = 0
 
     def on_train_begin(self, logs=None):
+        # Whether this `fit` has logged the monitored quantity yet, and
+        # whether it has ended an epoch without validation.
+        self._seen = False
+        self._skipped = False
         self._layers = _linear_start_layers(self.model)
         if not self._layers:
             raise ValueError(
@@ -131,23 +139,43 @@ class LinearStart(keras.callbacks.Callback):
             return value < self._best - self.min_delta
         return value > self._best + self.min_delta
 
+    def _missing_monitor(self, logs):
+        return ValueError(
+            f"LinearStart monitors {self.monitor!r}, which the logs do "
+            f"not have. Available: {sorted(logs)}. Pass "
+            "`validation_data` to `fit` or monitor a training metric. "
+            f"Received: monitor={self.monitor!r}"
+        )
+
     def on_epoch_end(self, epoch, logs=None):
         if self._done:
             return
-        value = (logs or {}).get(self.monitor)
-        if value is None:
-            raise ValueError(
-                f"LinearStart monitors {self.monitor!r}, which the logs do "
-                f"not have. Available: {sorted(logs or {})}. Pass "
-                "`validation_data` to `fit` or monitor a training metric."
-            )
-        value = float(value)
+        logs = logs or {}
+        value = logs.get(self.monitor)
+        validated = any(key.startswith("val_") for key in logs)
+        if value is None and (validated or not self.monitor.startswith("val_")):
+            raise self._missing_monitor(logs)
         self._epochs += 1
-        if self._improved(value):
-            self._best = value
-            self._wait = 0
+        if value is None:
+            # No validation at this epoch (`validation_freq` > 1, or none
+            # at all, which `on_train_end` reports).
+            if not self._seen and not self._skipped:
+                warnings.warn(
+                    f"LinearStart: epoch {epoch + 1} ran no validation, so "
+                    f"{self.monitor!r} is not logged; epochs without it do "
+                    "not count towards `patience`.",
+                    stacklevel=2,
+                )
+            self._skipped = True
+            self._last_logs = logs
         else:
-            self._wait += 1
+            self._seen = True
+            value = float(value)
+            if self._improved(value):
+                self._best = value
+                self._wait = 0
+            else:
+                self._wait += 1
         limit = self.max_linear_epochs
         if self._wait >= self.patience or (
             limit is not None and self._epochs >= limit
@@ -161,3 +189,9 @@ class LinearStart(keras.callbacks.Callback):
                     f"\nEpoch {self._epochs}: LinearStart inserted the "
                     "attention softmax."
                 )
+
+    def on_train_end(self, logs=None):
+        if self._skipped and not self._seen and not self._done:
+            # A whole `fit` without validation: the softmax would never be
+            # inserted before `max_linear_epochs`.
+            raise self._missing_monitor(self._last_logs)
