@@ -1,6 +1,7 @@
 """The part the two TensorBoard image loggers share."""
 
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -61,6 +62,20 @@ class ImageLogger(keras.callbacks.Callback):
 
     def images(self):
         raise NotImplementedError
+
+    def drawable(self, name, weights):
+        """Whether the `weights` of layer `name` can be drawn; warns when
+        they hold NaN or infinite values, which no image shows truthfully
+        (training goes on, without images of that layer)."""
+        if all(np.isfinite(w).all() for w in keras.tree.flatten(weights)):
+            return True
+        warnings.warn(
+            f"{type(self).__name__}: the weights of layer {name!r} hold NaN "
+            "or infinite values (has training diverged?); no images are "
+            "written for that layer.",
+            stacklevel=2,
+        )
+        return False
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.freq:

@@ -100,6 +100,10 @@ class AttentionLogger(_image_logger.ImageLogger):
     Use the same `log_dir` as `keras.callbacks.TensorBoard` to see the
     images beside the scalars and histograms.
 
+    When the weights of a layer hold NaN or infinite values (training has
+    diverged), that layer gets no images at that epoch, with a warning;
+    training goes on.
+
     Args:
         log_dir: folder for the TensorBoard event files.
         inputs: a fixed batch, in the structure the model takes. Keep it
@@ -193,6 +197,8 @@ class AttentionLogger(_image_logger.ImageLogger):
             scores = _scores_from_outputs(
                 probe.call(self.inputs, return_attention_scores=True)
             )
+            if not self.drawable(probe.layer.name, scores):
+                continue
             arrays = []
             for i in range(scores.shape[0]):
                 row_labels = None

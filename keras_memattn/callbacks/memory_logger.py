@@ -181,6 +181,10 @@ class MemoryAddressingLogger(_image_logger.ImageLogger):
     Steps are drawn in input order, also for a layer with
     `go_backwards=True` (which reads them last to first).
 
+    When the weights of a layer hold NaN or infinite values (training has
+    diverged), that layer gets no images at that epoch, with a warning;
+    training goes on.
+
     Args:
         log_dir: folder for the TensorBoard event files.
         inputs: a fixed batch, in the structure the model takes.
@@ -256,6 +260,8 @@ class MemoryAddressingLogger(_image_logger.ImageLogger):
                 # Processing order -> input order, so that the columns line
                 # up with the tokens and padding is cut from the end.
                 weights = {k: v[:, ::-1] for k, v in weights.items()}
+            if not self.drawable(probe.layer.name, weights):
+                continue
             arrays = []
             for i in range(weights["read_weights"].shape[0]):
                 panels, titles = [], []

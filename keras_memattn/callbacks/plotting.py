@@ -44,6 +44,7 @@ def _as_panels(scores):
     # Backend tensors too: a PyTorch tensor that requires grad (the scores
     # of a layer called outside `no_grad`) refuses a plain `np.asarray`.
     scores = np.asarray(keras.ops.convert_to_numpy(scores), dtype="float32")
+    _check_finite(scores)
     if scores.ndim == 1:
         return scores[None, None, :], [None]
     if scores.ndim == 2:
@@ -55,6 +56,27 @@ def _as_panels(scores):
         "(heads, query_steps, key_steps) for one example. "
         f"Received: scores.shape={scores.shape}"
     )
+
+
+def _check_finite(scores):
+    """Raises a ValueError when `scores` is empty or not finite.
+
+    A NaN is drawn as a blank cell and an infinite value spoils the colour
+    scale of the whole panel, so neither can be shown truthfully.
+    """
+    if scores.size == 0:
+        raise ValueError(
+            "`scores` has no values to draw. "
+            f"Received: scores.shape={scores.shape}"
+        )
+    finite = np.isfinite(scores)
+    if not finite.all():
+        nan = int(np.isnan(scores).sum())
+        raise ValueError(
+            f"`scores` must be finite; it holds {nan} NaN and "
+            f"{int((~finite).sum()) - nan} infinite values. "
+            f"Received: scores.shape={scores.shape}"
+        )
 
 
 def _check_labels(name, labels, size):
@@ -255,6 +277,11 @@ def plot_attention(
 
     Returns:
         The `matplotlib.figure.Figure`.
+
+    Raises:
+        ValueError: when `scores` is empty or holds NaN or infinite values
+            (a NaN would be a blank cell, an infinity would spoil the
+            colour scale).
 
     Example:
 

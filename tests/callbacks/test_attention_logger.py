@@ -264,3 +264,14 @@ def test_logger_draws_an_empty_text_uncut(tmp_path):
         images = logger.images()
     for layer_images in images.values():
         assert layer_images.shape[0] == 3
+
+
+def test_logger_skips_weights_that_are_not_finite(tmp_path):
+    # Diverged weights were drawn as blank images without a word.
+    model = _package_model()
+    embedding = model.layers[1]
+    embedding.set_weights([np.full((12, 8), np.nan, "float32")])
+    logger = keras_memattn.callbacks.AttentionLogger(str(tmp_path), IDS)
+    with pytest.warns(UserWarning, match="'self_attention' hold NaN"):
+        _run_epochs(logger, model, epochs=1)
+    assert read_images(str(tmp_path)) == {}

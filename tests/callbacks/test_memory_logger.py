@@ -270,3 +270,14 @@ def test_an_empty_text_is_drawn_uncut(tmp_path, tokens):
         warnings.simplefilter("error", UserWarning)
         images = logger.images()
     assert images["memory"].shape[0] == 2
+
+
+def test_logger_skips_weights_that_are_not_finite(tmp_path):
+    # Diverged weights were drawn as blank images without a word.
+    model = _model()
+    embedding = model.get_layer("embedding")
+    embedding.set_weights([np.full((12, 4), np.nan, "float32")])
+    logger = keras_memattn.callbacks.MemoryAddressingLogger(str(tmp_path), IDS)
+    logger.set_model(model)
+    with pytest.warns(UserWarning, match="'memory' hold NaN"):
+        assert logger.images() == {}

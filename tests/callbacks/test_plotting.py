@@ -109,3 +109,25 @@ def test_rejects_unknown_extension(tmp_path, rng):
     with pytest.raises(ValueError, match=r"path=.*weights\.txt"):
         plot_attention(rng.dirichlet(np.ones(4)), path=path)
     assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "scores, found",
+    [
+        (np.array([[np.nan, 0.5, 0.5], [0.2, 0.3, 0.5]]), "1 NaN and 0"),
+        (np.full((2, 3, 3), np.nan), "18 NaN and 0"),
+        # An infinity gave the panel a colour scale of (-0.1, 0.1).
+        (np.array([np.inf, 0.5, 0.5]), "0 NaN and 1 infinite"),
+    ],
+)
+def test_rejects_scores_that_are_not_finite(scores, found):
+    # A NaN was drawn as a blank cell without a word.
+    with pytest.raises(ValueError, match=rf"finite.*{found}.*scores\.shape"):
+        plot_attention(scores)
+
+
+@pytest.mark.parametrize("shape", [(0,), (2, 0), (2, 0, 0)])
+def test_rejects_empty_scores(shape):
+    # It drew empty panels, with matplotlib warnings.
+    with pytest.raises(ValueError, match=r"no values.*scores\.shape=\("):
+        plot_attention(np.zeros(shape))
