@@ -252,6 +252,30 @@ def _bit_planes(x, word_length, integer_bits, rounding):
     return signs, ops.expand_dims(signs, -1) * (2.0 * bits - 1.0)
 
 
+def _hamming_bits(signs, key_planes, mem_planes, low, high):
+    """`sum_d sum_{low <= k < high} 2^(k - low) [a_k = b_k] sign(a) sign(b)`.
+
+    An integer, summed exactly in float32 while it stays below 2^23 (the
+    partial sums are multiples of 1/2):
+    `sign(a) sign(b) [a_k = b_k] = (p_a p_b + sign(a) sign(b)) / 2` with
+    `p = sign * (2 bit - 1)` (see `_bit_planes`). The sign terms of all
+    bits add up to `(2^(high - low) - 1) / 2` times `signs`, the dot
+    product of the signs; the bit terms are one dot product over the
+    `D * (high - low)` planes, the key's weighted.
+    """
+    if high <= low:
+        return ops.zeros_like(signs)
+    weights = ops.convert_to_tensor(
+        [0.5 * 2.0**k for k in range(high - low)],
+        dtype=key_planes.dtype,
+    )
+    bits = _pairwise_dot(
+        _merge_last_two(key_planes[..., low:high] * weights),
+        _merge_last_two(mem_planes[..., low:high]),
+    )
+    return 0.5 * (2.0 ** (high - low) - 1.0) * signs + bits
+
+
 def _merge_last_two(x):
     """`(..., D, K)` -> `(..., D * K)`."""
     shape = ops.shape(x)
@@ -382,7 +406,10 @@ def hamming_similarity(
     are single sign bits and $h(a, b) = \\operatorname{sign}(a)
     \\operatorname{sign}(b)$ (XNOR-popcount similarity), so `|S| <= kappa D`.
 
-    The forward value is exact. Its gradient comes from a smooth surrogate,
+    The forward value is the exact score rounded once to the result's
+    dtype (for up to 2048 words of 24 bits, more for shorter words), so
+    with a power-of-two $\\kappa$ the bound holds in floating point
+    too. Its gradient comes from a smooth surrogate,
     $\\tilde h(a, b) = c \\tanh(a) \\tanh(b)$ with $c = 1 - 2^{-(N-1)}$
     ($c = 1$ for one bit): like $h$ it is positive for agreeing signs,
     negative otherwise, and bounded by $c$; its gradient is that of a dot
@@ -438,32 +465,33 @@ def hamming_similarity(
             word_length, integer_bits, "hamming_similarity"
         )
         peak = 1.0 - 2.0 ** -(word_length - 1)
-        # sign(a) sign(b) [a_k = b_k] = (p_a p_b + sign(a) sign(b)) / 2 with
-        # p = sign * (2 bit - 1). The sign terms of all bits add up to
-        # `peak` (the sum of the bit weights); the bit terms are one dot
-        # product over the D * (N - 1) planes, the key's weighted.
-        weights = ops.convert_to_tensor(
-            [
-                0.5 * 2.0 ** -(word_length - 1 - k)
-                for k in range(word_length - 1)
-            ],
-            dtype=keys.dtype,
-        )
         key_sign, key_planes = _bit_planes(
             keys, word_length, integer_bits, rounding
         )
         mem_sign, mem_planes = _bit_planes(
             memory, word_length, integer_bits, rounding
         )
-        exact = 0.5 * peak * _pairwise_dot(key_sign, mem_sign)
-        exact = exact + _pairwise_dot(
-            _merge_last_two(key_planes * weights), _merge_last_two(mem_planes)
-        )
+        signs = _pairwise_dot(key_sign, mem_sign)
+        # The score is an integer count of 2^-(N-1), which float32 holds
+        # exactly only up to 2^24: summed over D words of 24 bits it would
+        # round at every partial sum, even up to kappa D itself. So the
+        # integer is summed in two halves (the low and the high magnitude
+        # bits), each exactly, and only their final addition rounds.
+        low_bits = (word_length - 1) // 2
+        exact = _hamming_bits(
+            signs, key_planes, mem_planes, 0, low_bits
+        ) * 2.0 ** -(word_length - 1) + _hamming_bits(
+            signs, key_planes, mem_planes, low_bits, word_length - 1
+        ) * 2.0 ** (low_bits - (word_length - 1))
     exact = scale * exact
 
     # Smooth surrogate for the gradient: kappa c sum_d tanh(a) tanh(b).
+    # `proxy - stop_gradient(proxy)` is exactly zero (the surrogate is
+    # finite), so the forward value is `exact` to the last bit, which
+    # `proxy + stop_gradient(exact - proxy)` is not: both roundings can
+    # move it, e.g. onto the bound `kappa` itself for 24-bit words.
     proxy = (scale * peak) * _pairwise_dot(ops.tanh(keys), ops.tanh(memory))
-    return proxy + ops.stop_gradient(exact - proxy)
+    return ops.stop_gradient(exact) + (proxy - ops.stop_gradient(proxy))
 
 
 @keras.saving.register_keras_serializable(package="keras_memattn")

@@ -211,6 +211,44 @@ def test_hamming_self_and_negation(a, signs, fmt):
     np.testing.assert_allclose(got, [[peak * d, -peak * d]], rtol=1e-6)
 
 
+@pytest.mark.parametrize("n", [8, 16, 24])
+@pytest.mark.parametrize("scale", [1.0, 0.125, 0.3])
+def test_hamming_forward_value_is_exact(n, scale):
+    # The gradient surrogate must not change a bit of the forward value:
+    # for 24-bit words, h(a, a) = 1 - 2^-23 rounded onto the bound itself.
+    rng = np.random.default_rng(0)
+    a = rng.uniform(-3, 3, (500, 1)).astype("float32")
+    peak = np.float32(scale) * np.float32(1 - 2.0 ** -(n - 1))
+    for memory, want in ((a, peak), (-a, -peak)):
+        got = keras.ops.convert_to_numpy(
+            quantization.hamming_similarity(
+                a, memory[:, None], word_length=n, integer_bits=2, scale=scale
+            )
+        )
+        np.testing.assert_array_equal(got[:, 0], np.full(500, want))
+        assert np.all(np.abs(got) < scale)
+
+
+@pytest.mark.parametrize("d", [3, 33, 100])
+@pytest.mark.parametrize("scale", [1.0, 0.125])
+def test_hamming_of_long_words_is_correctly_rounded_and_bounded(d, scale):
+    # 24-bit words summed over D elements need more bits than float32 has;
+    # the result must still be the float32 nearest to the exact score, and
+    # h(a, a) summed over D slots must stay below kappa D.
+    rng = np.random.default_rng(d)
+    keys = rng.uniform(-4, 4, (2, d)).astype("float32")
+    memory = rng.uniform(-4, 4, (2, 4, d)).astype("float32")
+    memory[:, 0], memory[:, 1] = keys, -keys
+    got = keras.ops.convert_to_numpy(
+        quantization.hamming_similarity(
+            keys, memory, word_length=24, integer_bits=2, scale=scale
+        )
+    )
+    want = _np_hamming(keys.astype("float64"), memory, 24, 2, scale)
+    np.testing.assert_array_equal(got, want.astype("float32"))
+    assert np.all(np.abs(got) < scale * d)
+
+
 @FAST
 @given(
     keys=hnp.arrays(
