@@ -173,6 +173,9 @@ def fixed_point(
         word_length, integer_bits, "fixed_point"
     )
     _validation.one_of("rounding", rounding, ROUNDING_MODES, "fixed_point")
+    straight_through = _validation.boolean(
+        "straight_through", straight_through, "fixed_point"
+    )
     x = ops.convert_to_tensor(x)
     out_dtype = _input_dtype(x)
     work = ops.cast(x, _work_dtype(x))
@@ -220,6 +223,9 @@ def binary(x, straight_through=True):
     >>> keras.ops.convert_to_numpy(quantization.binary(x)).tolist()
     [1.0, -1.0, 1.0]
     """
+    straight_through = _validation.boolean(
+        "straight_through", straight_through, "binary"
+    )
     x = ops.convert_to_tensor(x)
     out_dtype = _input_dtype(x)
     work = ops.cast(x, _work_dtype(x))

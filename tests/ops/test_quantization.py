@@ -158,11 +158,20 @@ def test_fixed_point_straight_through_gradient_is_clipped():
         ({"integer_bits": 8}, "integer_bits"),
         ({"integer_bits": -1}, "integer_bits"),
         ({"rounding": "up"}, "rounding"),
+        # A string counted as true.
+        ({"straight_through": "no"}, "straight_through"),
     ],
 )
 def test_fixed_point_rejects_bad_format(kwargs, name):
     with pytest.raises(ValueError, match=f"`{name}`.*Received: {name}="):
         quantization.fixed_point(np.ones(2, "float32"), **kwargs)
+
+
+def test_binary_rejects_a_straight_through_that_is_not_a_bool():
+    with pytest.raises(
+        ValueError, match="`straight_through` must be True or False"
+    ):
+        quantization.binary(np.ones(2, "float32"), straight_through="no")
 
 
 # --------------------------------------------------------------------------
