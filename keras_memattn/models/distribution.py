@@ -21,17 +21,23 @@ def data_parallel(devices=None):
     them. Larger models can switch to `keras.distribution.ModelParallel`
     with a `LayoutMap`; this package adds no distribution code of its own.
 
+    Every batch, the last one of an epoch included, must split evenly over
+    the devices: pick a batch size and a number of examples that are
+    multiples of the device count (JAX raises an `IndivisibleError`
+    otherwise).
+
     Args:
-        devices: optional list of device names (e.g. `["cpu:0", "cpu:1"]`).
-            Defaults to every device of the default kind,
-            `keras.distribution.list_devices()`.
+        devices: optional list of distinct device names (e.g.
+            `["cpu:0", "cpu:1"]`). Defaults to every device of the default
+            kind, `keras.distribution.list_devices()`.
 
     Returns:
         A `keras.distribution.DataParallel`.
 
     Raises:
-        ValueError: when the Keras backend is not JAX; Keras' distribution
-            API is implemented for JAX only.
+        ValueError: when the Keras backend is not JAX (Keras' distribution
+            API is implemented for JAX only), or for `devices` that is a
+            string, empty or names a device twice.
 
     Example:
 
@@ -64,4 +70,25 @@ def data_parallel(devices=None):
             "`devices` must be None or a non-empty list of device names, "
             f"e.g. ['cpu:0', 'cpu:1']. Received: devices={devices!r}"
         )
+    keys = [_device_key(device) for device in devices]
+    if len(set(keys)) != len(keys):
+        # JAX fails later, when the first variable is created, with a bare
+        # AssertionError.
+        raise ValueError(
+            "`devices` must not name a device twice. "
+            f"Received: devices={devices!r}"
+        )
     return keras.distribution.DataParallel(devices=devices)
+
+
+def _device_key(device):
+    """`(platform, id)` of a device or device name, as Keras resolves it
+    (`"cpu"` is `"cpu:0"`); the name itself when it does not parse."""
+    if hasattr(device, "platform") and hasattr(device, "id"):
+        return (device.platform, device.id)
+    name = str(device)
+    kind, _, index = name.partition(":")
+    try:
+        return (kind, int(index or 0))
+    except ValueError:
+        return name

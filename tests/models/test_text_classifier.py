@@ -348,6 +348,16 @@ def test_data_parallel_rejects_a_string_or_no_devices(devices):
         models.data_parallel(devices)
 
 
+@pytest.mark.parametrize("devices", [["cpu:0", "cpu:0"], ["cpu", "cpu:0"]])
+def test_data_parallel_rejects_a_repeated_device(devices):
+    if keras.backend.backend() != "jax":
+        pytest.skip("data_parallel is for the JAX backend")
+    # A repeated device used to pass here and fail with a bare
+    # AssertionError inside JAX when the first variable was created.
+    with pytest.raises(ValueError, match=r"Received: devices=\['cpu"):
+        models.data_parallel(devices)
+
+
 def test_data_parallel_reads_a_generator_of_devices_once(monkeypatch):
     if keras.backend.backend() != "jax":
         pytest.skip("data_parallel is for the JAX backend")
