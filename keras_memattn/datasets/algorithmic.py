@@ -5,6 +5,23 @@ import numpy as np
 from keras_memattn import _validation
 
 
+def _rng(seed, owner):
+    """The numpy generator of `seed`, or a `ValueError` naming it.
+
+    Numpy's own errors (for a float, a string or a negative number) do not
+    say which argument they are about, and it takes `True` as the seed 1.
+    """
+    if not isinstance(seed, bool):
+        try:
+            return np.random.default_rng(seed)
+        except (TypeError, ValueError):
+            pass
+    raise ValueError(
+        f"{owner}: `seed` must be None or a non-negative integer. "
+        f"Received: seed={seed!r}"
+    )
+
+
 def copy_task(
     num_sequences,
     min_length=1,
@@ -28,7 +45,7 @@ def copy_task(
         bits: width of each vector. Defaults to `8`.
         total_length: number of time steps; defaults to
             `2 * max_length + 1`.
-        seed: seed of the numpy generator.
+        seed: seed of the numpy generator (None or an integer >= 0).
 
     Returns:
         `(inputs, targets, sample_weight)`: float32 arrays of shapes
@@ -64,7 +81,7 @@ def copy_task(
             "`total_length` must be at least 2 * max_length + 1. "
             f"Received: total_length={total_length}"
         )
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed, owner)
     inputs = np.zeros((num_sequences, total_length, bits + 1), "float32")
     targets = np.zeros((num_sequences, total_length, bits), "float32")
     weights = np.zeros((num_sequences, total_length), "float32")
@@ -102,7 +119,7 @@ def associative_recall(
         max_items: most items. Defaults to `6`.
         item_length: vectors per item. Defaults to `3`.
         bits: width of each vector. Defaults to `6`.
-        seed: seed of the numpy generator.
+        seed: seed of the numpy generator (None or an integer >= 0).
 
     Returns:
         `(inputs, targets, sample_weight)` float32 arrays of shapes
@@ -129,7 +146,7 @@ def associative_recall(
             "`min_items` must be in [2, max_items]. "
             f"Received: min_items={min_items}, max_items={max_items}"
         )
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed, owner)
     steps = max_items * (item_length + 1) + 2 * item_length + 2
     inputs = np.zeros((num_sequences, steps, bits + 2), "float32")
     targets = np.zeros((num_sequences, steps, bits), "float32")
@@ -165,7 +182,7 @@ def adding_problem(num_sequences, length=200, seed=None):
     Args:
         num_sequences: number of examples.
         length: number of time steps (at least 2). Defaults to `200`.
-        seed: seed of the numpy generator.
+        seed: seed of the numpy generator (None or an integer >= 0).
 
     Returns:
         `(inputs, targets)`: float32 arrays of shapes
@@ -186,7 +203,7 @@ def adding_problem(num_sequences, length=200, seed=None):
         raise ValueError(
             f"`length` must be an integer >= 2. Received: length={length!r}"
         )
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed, "adding_problem")
     values = rng.random((num_sequences, length)).astype("float32")
     half = length // 2
     first = rng.integers(0, half, size=num_sequences)

@@ -39,3 +39,22 @@ def test_shapes_and_numpy_integer_arguments():
 def test_bad_arguments_name_the_argument(function, kwargs, match):
     with pytest.raises(ValueError, match=match):
         function(**kwargs)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+@pytest.mark.parametrize(
+    "function", [copy_task, associative_recall, adding_problem]
+)
+def test_bad_seed_names_the_argument(function, seed):
+    # Numpy's errors (TypeError for 1.5, "expected non-negative integer"
+    # for -1) did not name the argument, and True was taken as the seed 1.
+    with pytest.raises(ValueError, match=f"Received: seed={seed!r}"):
+        function(2, seed=seed)
+
+
+def test_seeded_data_repeats_and_integer_types_agree():
+    for function in (copy_task, associative_recall, adding_problem):
+        first = function(3, seed=7)
+        for again in (function(3, seed=7), function(3, seed=np.int64(7))):
+            for a, b in zip(first, again):
+                np.testing.assert_array_equal(a, b)
