@@ -35,7 +35,13 @@ def candidate_dirs(data_dir=None):
     """The folders searched, in order."""
     dirs = []
     if data_dir is not None:
-        dirs.append(os.fspath(data_dir))
+        try:
+            dirs.append(os.fspath(data_dir))
+        except TypeError:
+            raise ValueError(
+                "`data_dir` must be None or a folder path (a string or "
+                f"os.PathLike). Received: data_dir={data_dir!r}"
+            ) from None
     env = os.environ.get(ENV_VAR)
     if env:
         dirs.append(env)
@@ -59,6 +65,7 @@ def find_file(relative_path, data_dir=None, download=None):
 
     Raises:
         FileNotFoundError: naming the file and the three ways to provide it.
+        ValueError: for a `data_dir` that is not a path.
 
     Example:
 

@@ -142,3 +142,11 @@ def test_boolean_and_task_list_arguments_are_checked():
         load_babi(1, ten_k="no")
     with pytest.raises(ValueError, match="tasks=5"):
         load_babi_joint(tasks=5)
+
+
+def test_data_dir_that_is_not_a_path_is_named():
+    # os.fspath's TypeError did not say which argument it was about.
+    with pytest.raises(ValueError, match="Received: data_dir=1"):
+        load_babi(1, data_dir=1)
+    with pytest.raises(ValueError, match="Received: data_dir=1"):
+        load_babi_joint([1], data_dir=1)
