@@ -68,7 +68,7 @@ def tokenizer_config(vectorizer, class_names=None):
         )
     if class_names is not None:
         if isinstance(class_names, (str, bytes)):
-            raise TypeError(
+            raise ValueError(
                 "`class_names` must be a list of names, not one string. "
                 f"Received: class_names={class_names!r}"
             )

@@ -174,7 +174,7 @@ def test_bad_input_is_a_clear_error(tmp_path):
         save(TextVectorizer(), tmp_path / "t.json")
     with pytest.raises(ValueError, match="Received: path="):
         save(_vectorizers()["words"], tmp_path)
-    with pytest.raises(TypeError, match="class_names='pos'"):
+    with pytest.raises(ValueError, match="class_names='pos'"):
         save(_vectorizers()["words"], tmp_path / "t.json", class_names="pos")
     with pytest.raises(TypeError, match="Received: vectorizer=3"):
         keras_memattn.export.tokenizer_config(3)
