@@ -280,7 +280,8 @@ class NaiveBayesNgrams(keras.layers.Layer):
                     f"{owner}: `{name}` must be integers. "
                     f"Received: {name}.dtype={values.dtype}"
                 )
-            if values.min() < 0 or values.max() >= high:
+            # Texts of no ids (length 0) have no range to check.
+            if values.size and (values.min() < 0 or values.max() >= high):
                 raise ValueError(
                     f"{owner}: `{name}` must lie in 0 .. {high - 1}. "
                     f"Received: {name} from {values.min()} to "
@@ -400,6 +401,14 @@ def add_naive_bayes(
                 f"{owner}: `{name}` must hold the token ids that the model "
                 "takes; encode texts with `get_vectorizer(model)(texts)`. "
                 f"Received: {name} of dtype {ids.dtype}"
+            )
+        if ids.ndim not in (2, 3) or not len(ids):
+            # An empty array used to fail in `np.concatenate`, and ids of
+            # another rank inside `HashedNgrams`.
+            raise ValueError(
+                f"{owner}: `{name}` must hold the ids of at least one text, "
+                "`(num_texts, time)` or `(num_texts, time, 1 + subwords)`. "
+                f"Received: {name} of shape {ids.shape}"
             )
         words = ids[..., 0] if ids.ndim == 3 else ids
         if words.size and words.max() >= vocab_size:

@@ -315,6 +315,34 @@ def test_add_naive_bayes_rejects_what_it_cannot_combine():
             add_naive_bayes(model, ids, labels, validation_data=bad)
 
 
+def test_add_naive_bayes_rejects_empty_or_misshapen_ids():
+    model, ids, labels = _classifier_and_data()
+    ids = keras.ops.convert_to_numpy(ids)
+    # An empty array used to fail inside `np.concatenate`.
+    with pytest.raises(
+        ValueError, match=re.escape("Received: x of shape (0, 8)")
+    ):
+        add_naive_bayes(model, ids[:0], labels[:0])
+    with pytest.raises(
+        ValueError,
+        match=re.escape("Received: validation_data of shape (0, 8)"),
+    ):
+        add_naive_bayes(
+            model, ids, labels, validation_data=(ids[:0], labels[:0])
+        )
+    # One text's ids without the batch axis used to be an IndexError.
+    with pytest.raises(ValueError, match=re.escape("x of shape (8,)")):
+        add_naive_bayes(model, ids[0], labels[:1])
+
+
+def test_adapt_takes_texts_of_no_ids():
+    # A zero-size array used to fail in NumPy's `min`.
+    layer = NaiveBayesNgrams(10, 2).adapt(np.zeros((2, 0), "int32"), [0, 1])
+    scores = keras.ops.convert_to_numpy(layer(np.array([[1, 2, 0]])))
+    assert np.all(np.isfinite(scores))
+    np.testing.assert_allclose(scores[0, 0], scores[0, 1])
+
+
 @pytest.mark.parametrize("bad", [[[7, 1]], [[-1, 1]], [[1, 5]]])
 def test_call_rejects_ids_out_of_range(bad):
     # Gathering them gave NaN on JAX and errors elsewhere.
