@@ -382,6 +382,9 @@ class SubwordEmbedding(keras.layers.Layer):
         )
 
     def call(self, inputs):
+        # `build` checks the rank only once; word ids alone `(batch, time)`
+        # would give one vector per text instead of one per word.
+        _validation.input_rank("inputs", inputs.shape, 3, "SubwordEmbedding")
         # One conversion to NumPy (none when traced) for both checks.
         value = _validation.concrete_value(inputs)
         if value is not None:
@@ -507,7 +510,16 @@ class HashedNgrams(keras.layers.Layer):
             )
         self.built = True
 
+    def _check_rank(self, shape):
+        if len(shape) not in (2, 3):
+            raise ValueError(
+                "HashedNgrams: `inputs` must be word ids `(batch, time)` or "
+                "subword ids `(batch, time, 1 + max_subwords)`. Received: "
+                f"inputs.shape={tuple(shape)}"
+            )
+
     def call(self, inputs):
+        self._check_rank(inputs.shape)
         ids = ops.cast(inputs, "int32")
         if len(ids.shape) == 3:
             ids = ids[..., 0]
@@ -537,6 +549,7 @@ class HashedNgrams(keras.layers.Layer):
         return None
 
     def compute_output_shape(self, input_shape):
+        self._check_rank(input_shape)
         steps = input_shape[1]
         return (
             input_shape[0],

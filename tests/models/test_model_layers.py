@@ -1,5 +1,7 @@
 """The registered layers of `keras_memattn.models` pass the harness."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -151,6 +153,23 @@ def test_subword_embedding_rejects_word_ids_only():
         SubwordEmbedding(7, 3, num_buckets=8)(np.ones((2, 5), "int32"))
     with pytest.raises(ValueError, match="num_buckets=0"):
         SubwordEmbedding(7, 3, num_buckets=0)
+
+
+def test_built_subword_embedding_still_refuses_word_ids_only():
+    layer = SubwordEmbedding(7, 3, num_buckets=8)
+    layer(np.ones((2, 5, 3), "int32"))
+    # Once built, word ids used to give one vector per text, not per word.
+    with pytest.raises(ValueError, match=r"inputs.shape=\(2, 5\)"):
+        layer(np.ones((2, 5), "int32"))
+
+
+@pytest.mark.parametrize("shape", [(4,), (1, 2, 3, 4)])
+def test_hashed_ngrams_rejects_ids_of_another_rank(shape):
+    # Rank 1 used to fail with an IndexError from the slicing.
+    with pytest.raises(ValueError, match=re.escape(f"inputs.shape={shape}")):
+        HashedNgrams(10, 100)(np.ones(shape, "int32"))
+    with pytest.raises(ValueError, match="Received: inputs.shape="):
+        HashedNgrams(10, 100)(keras.Input(shape[1:], dtype="int32"))
 
 
 def _ngram_reference(ids, vocab_size, num_buckets, max_n):
