@@ -19,6 +19,8 @@ def _class_ids(name, values):
         or np.issubdtype(array.dtype, np.bool_)
         or (
             np.issubdtype(array.dtype, np.floating)
+            # Infinite or huge values would wrap around in int64.
+            and np.all(np.abs(array) < 2**63)
             and np.all(array == np.round(array))
         )
     ):
@@ -46,8 +48,9 @@ def classification_metrics(y_true, y_pred, class_names=None):
 
     Raises:
         ValueError: if the labels are scores or one-hot rows rather than
-            class ids, the two arrays differ in length, they are empty, or
-            a label has no entry in `class_names`.
+            class ids, the two arrays differ in length, they are empty,
+            a label has no entry in `class_names`, or two class names are
+            the same.
 
     Example:
 
@@ -72,6 +75,13 @@ def classification_metrics(y_true, y_pred, class_names=None):
             raise ValueError(
                 "`class_names` must be a list of names, one per class, not "
                 f"one string. Received: class_names={class_names!r}"
+            )
+        names = [str(c) for c in class_names]
+        if len(set(names)) != len(names):
+            # The report is keyed by name: one class would overwrite another.
+            raise ValueError(
+                "`class_names` must be distinct, one per class. Received: "
+                f"class_names={list(class_names)!r}"
             )
         labels = np.arange(len(class_names))
         outside = np.setdiff1d(np.union1d(y_true, y_pred), labels)

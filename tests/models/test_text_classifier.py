@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -338,6 +339,21 @@ def test_classification_metrics_reject_scores_and_one_hot_labels():
         models.summarize_folds([fold, {**fold, "macro_f1": float("nan")}])
     with pytest.raises(ValueError, match=r"fold 0 with accuracy=50.0"):
         models.summarize_folds([{**fold, "accuracy": 50.0}])
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, 1e20])
+def test_classification_metrics_reject_labels_beyond_int64(bad):
+    # They used to wrap around to -2**63 and count as a class.
+    with pytest.raises(ValueError, match=r"y_true.*not scores"):
+        models.classification_metrics([0.0, bad], [0, 1])
+
+
+def test_classification_metrics_reject_repeated_class_names():
+    # The report is keyed by name, so one class used to vanish from it.
+    with pytest.raises(
+        ValueError, match=re.escape("Received: class_names=['a', 'b', 'a']")
+    ):
+        models.classification_metrics([0, 1, 2], [0, 1, 2], ["a", "b", "a"])
 
 
 @pytest.mark.parametrize("devices", ["cpu:0", []])
