@@ -374,6 +374,13 @@ def fixed_point_dot(
         rounding=rounding,
     )
     bound = fixed_point_range(word_length, integer_bits)
+    if products.shape[-1] is None:
+        raise ValueError(
+            "fixed_point_dot adds the D products one at a time, so D (the "
+            "last dimension of `keys` and `memory`) must be known. "
+            f"Received: keys.shape={tuple(keys.shape)}, "
+            f"memory.shape={tuple(memory.shape)}"
+        )
     if products.shape[-1] == 0:
         # No products: the accumulator keeps its initial zero.
         return ops.sum(products, axis=-1)

@@ -638,3 +638,16 @@ def test_float64_inputs_are_quantized_in_float64(rng):
     np.testing.assert_allclose(
         _np(s), _np_fixed_dot(held_keys, held_memory, 8, 3), atol=0
     )
+
+
+def test_fixed_point_dot_needs_a_known_width():
+    # An unknown D failed inside `ops.unstack` with an unhelpful error.
+    keys = keras.Input((None,))
+    memory = keras.Input((4, None))
+    with pytest.raises(
+        ValueError,
+        match=r"D \(the last dimension of `keys` and `memory`\) must be "
+        r"known. Received: keys.shape=\(None, None\), "
+        r"memory.shape=\(None, 4, None\)",
+    ):
+        quantization.fixed_point_dot(keys, memory)
