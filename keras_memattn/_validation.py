@@ -70,6 +70,16 @@ def boolean(name, value, owner=None):
     return bool(value)
 
 
+def not_one_string(name, value, items):
+    """Raises if `value` is one str or bytes where a list of `items` is
+    expected: a string would be read as a list of its characters."""
+    if isinstance(value, (str, bytes)):
+        raise ValueError(
+            f"`{name}` must be a list of {items}, not one string. "
+            f"Received: {name}={value!r}"
+        )
+
+
 def optional_seed(name, value, owner=None):
     """Returns `value` if it is an integer seed or None, else raises."""
     if value is not None and (

@@ -559,12 +559,7 @@ def load_text_classification(
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such file: {path}")
     has_header = _validation.boolean("has_header", has_header)
-    if isinstance(class_names, (str, bytes)):
-        # A string would be read as a list of its characters.
-        raise ValueError(
-            "`class_names` must be a list of label values, not one string. "
-            f"Received: class_names={class_names!r}"
-        )
+    _validation.not_one_string("class_names", class_names, "label values")
     if delimiter is None:
         delimiter = "," if path.lower().endswith(".csv") else "\t"
     if not isinstance(delimiter, str) or len(delimiter) != 1:

@@ -12,6 +12,7 @@ import json
 import os
 
 from keras_memattn import _folders
+from keras_memattn import _validation
 
 FORMAT = "keras-memattn-tokenizer"
 VERSION = 1
@@ -67,11 +68,7 @@ def tokenizer_config(vectorizer, class_names=None):
             "to the `TextVectorizer` or let `fit` choose it."
         )
     if class_names is not None:
-        if isinstance(class_names, (str, bytes)):
-            raise ValueError(
-                "`class_names` must be a list of names, not one string. "
-                f"Received: class_names={class_names!r}"
-            )
+        _validation.not_one_string("class_names", class_names, "names")
         class_names = [str(name) for name in class_names]
     subwords = None
     if vectorizer.subword_ngrams is not None:

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from keras_memattn import _validation
+
 
 def _class_ids(name, values):
     """`values` as int64 class ids `(n,)`; `(n, 1)` is accepted too."""
@@ -71,11 +73,9 @@ def classification_metrics(y_true, y_pred, class_names=None):
             "score. Received: y_true.shape=(0,)"
         )
     if class_names is not None:
-        if isinstance(class_names, (str, bytes)):
-            raise ValueError(
-                "`class_names` must be a list of names, one per class, not "
-                f"one string. Received: class_names={class_names!r}"
-            )
+        _validation.not_one_string(
+            "class_names", class_names, "names, one per class"
+        )
         names = [str(c) for c in class_names]
         if len(set(names)) != len(names):
             # The report is keyed by name: one class would overwrite another.

@@ -62,12 +62,9 @@ class TokenIds(keras.layers.Layer):
                 f"Received: vectorizer={vectorizer!r}"
             )
         vectorizer._check_fitted()
-        if isinstance(class_names, (str, bytes)):
-            # A string would be read as a list of its characters.
-            raise ValueError(
-                "`class_names` must be a list of names, one per class, not "
-                f"one string. Received: class_names={class_names!r}"
-            )
+        _validation.not_one_string(
+            "class_names", class_names, "names, one per class"
+        )
         self.vectorizer = vectorizer
         self.class_names = (
             None if class_names is None else [str(c) for c in class_names]
